@@ -1,0 +1,40 @@
+/**
+ * One setting (`TENANTRY_NAMESPACE`) isolates a whole deployment: NATS subjects,
+ * JetStream stream names, database names and Redis key prefixes all derive from it.
+ * `npm start` uses the empty namespace; every test run uses its own, so tests can
+ * run beside a live platform without JetStream refusing overlapping streams.
+ */
+export class Namespace {
+  static readonly PATTERN = /^[a-z][a-z0-9_]{0,23}$/;
+
+  constructor(readonly name: string = '') {
+    if (name !== '' && !Namespace.PATTERN.test(name)) {
+      throw new Error(
+        `namespace "${name}" is invalid: expected lowercase letters, digits and _ (max 24, starting with a letter)`,
+      );
+    }
+  }
+
+  /** `audit.t1.x` → `<ns>.audit.t1.x` */
+  subject(subject: string): string {
+    return this.name ? `${this.name}.${subject}` : subject;
+  }
+
+  /** Strips the namespace prefix from a subject received off the wire. */
+  unprefix(subject: string): string {
+    const prefix = this.name ? `${this.name}.` : '';
+    return prefix && subject.startsWith(prefix) ? subject.slice(prefix.length) : subject;
+  }
+
+  stream(base: string): string {
+    return this.name ? `${this.name.toUpperCase()}_${base}` : base;
+  }
+
+  database(service: string): string {
+    return this.name ? `tenantry_${this.name}_${service}` : `tenantry_${service}`;
+  }
+
+  redisPrefix(): string {
+    return this.name ? `tenantry:${this.name}:` : 'tenantry:';
+  }
+}
