@@ -47,3 +47,6 @@ export const Headers = {
   parkedConsumer: 'Tenantry-Parked-Consumer',
   parkedDeliveries: 'Tenantry-Parked-Deliveries',
 } as const;
+
+/** The request as a handler receives it: parsed, defaults applied. */
+export type RpcPayload<C extends RpcContract> = z.output<C['request']>;

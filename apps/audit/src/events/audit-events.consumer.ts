@@ -1,0 +1,57 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { AuditEventSchema, parseAuditSubject, type AuditEvent } from '@tenantry/contracts';
+import {
+  DurableConsumer,
+  NatsService,
+  PoisonMessageError,
+  type ConsumedMessage,
+} from '@tenantry/messaging';
+import { isTransientDbError } from '@tenantry/persistence';
+import { AuditEventService } from './audit-event.service.js';
+
+/** Drains the AUDIT stream into the ledger, in batches, one transaction per batch. */
+@Injectable()
+export class AuditEventsConsumer
+  extends DurableConsumer<typeof AuditEventSchema>
+  implements OnApplicationBootstrap, OnModuleDestroy
+{
+  constructor(
+    @Inject(NatsService) nats: NatsService,
+    @Inject(AuditEventService) private readonly service: AuditEventService,
+  ) {
+    super(nats, {
+      stream: 'AUDIT',
+      durable: 'audit-ledger',
+      schema: AuditEventSchema,
+      batchSize: 500,
+      maxDeliver: 5,
+      isTransient: isTransientDbError,
+    });
+  }
+
+  protected override check(message: ConsumedMessage<AuditEvent>): void {
+    const route = parseAuditSubject(message.subject);
+    if (!route) throw new PoisonMessageError(`subject ${message.subject} is not audit.<tenantId>.<category>`);
+    if (route.tenantId !== message.data.tenantId) {
+      throw new PoisonMessageError(`tenantId ${message.data.tenantId} does not match the subject's tenant ${route.tenantId}`);
+    }
+    if (route.category !== message.data.category) {
+      throw new PoisonMessageError(`category ${message.data.category} does not match the subject's category ${route.category}`);
+    }
+    if (message.id !== message.data.id) {
+      throw new PoisonMessageError(`Nats-Msg-Id ${message.id} must equal the event id ${message.data.id}`);
+    }
+  }
+
+  protected handleBatch(batch: ConsumedMessage<AuditEvent>[]): Promise<void> {
+    return this.service.record(batch);
+  }
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.stop();
+  }
+}

@@ -1,0 +1,20 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PersistenceModule } from '@tenantry/persistence';
+import { ServiceModule, type ServiceConfig } from '@tenantry/runtime';
+import { migrations } from './database/migrations/index.js';
+
+@Module({})
+export class AppModule {
+  static forConfig(config: ServiceConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ServiceModule.forRoot({
+          config,
+          streams: ['AUDIT', 'EVENTS'],
+          persistence: PersistenceModule.forRoot({ database: config.database!, migrations }),
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,6 @@
+import 'reflect-metadata';
+import { bootstrapService, loadConfig } from '@tenantry/runtime';
+import { AppModule } from './app.module.js';
+
+const config = loadConfig('policy', { database: true });
+await bootstrapService(AppModule.forConfig(config), config, { rpc: true });

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { TenantEntity } from './tenant.entity.js';
+
+const UNIQUE_VIOLATION = '23505';
+
+/** The only code that touches the tenants table. */
+@Injectable()
+export class TenantRepository {
+  constructor(@InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>) {}
+
+  /** Inserts a tenant; returns false when the slug is taken. */
+  async insert(tenant: TenantEntity): Promise<boolean> {
+    try {
+      await this.tenants.insert(tenant);
+      return true;
+    } catch (error) {
+      const e = error as { driverError?: { code?: string; constraint?: string } };
+      if (e.driverError?.code === UNIQUE_VIOLATION && e.driverError.constraint === 'tenants_slug_unique') return false;
+      throw error;
+    }
+  }
+
+  findById(id: string): Promise<TenantEntity | null> {
+    return this.tenants.findOneBy({ id });
+  }
+
+  /** Oldest first by id (UUIDv7, so creation order); `after` is the last id of the previous page. */
+  list(limit: number, after?: string): Promise<TenantEntity[]> {
+    const query = this.tenants.createQueryBuilder('t').orderBy('t.id', 'ASC').limit(limit);
+    if (after) query.where('t.id > :after', { after });
+    return query.getMany();
+  }
+}

@@ -1,0 +1,98 @@
+import { Global, Inject, Injectable, Logger, Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { bootstrapDatabase } from './bootstrap-database.js';
+import type { DatabaseOptions } from './database.options.js';
+import { runMigrations, type MigrationClass } from './migrations.js';
+import { withTenant } from './tenant-transactions.js';
+import { isTransientDbError } from './transient-error.js';
+
+export interface PersistenceModuleOptions {
+  database: DatabaseOptions;
+  migrations: MigrationClass[];
+}
+
+/** Tenant-scoped transactions on the service's data source. */
+@Injectable()
+export class TenantTransactions {
+  constructor(@Inject(getDataSourceToken()) readonly dataSource: DataSource) {}
+
+  run<T>(tenantId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return withTenant(this.dataSource, tenantId, work);
+  }
+
+  /** A transaction with no tenant set: tenant tables look empty in it. For platform-level tables. */
+  runGlobal<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+}
+
+async function retryTransient<T>(what: string, work: () => Promise<T>, logger: Logger): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isTransientDbError(error) || attempt >= 30) throw error;
+      if (attempt === 1 || attempt % 5 === 0) {
+        logger.warn(`${what}: database not reachable yet (${(error as Error).message}); retrying`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+/**
+ * The service's database: created if missing, migrated as the owner role, then
+ * used by the service as its non-owner app role.
+ */
+@Global()
+@Module({})
+export class PersistenceModule {
+  static forRoot(options: PersistenceModuleOptions): DynamicModule {
+    const { database } = options;
+    const logger = new Logger('Persistence');
+    return {
+      module: PersistenceModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: async () => {
+            await retryTransient('create database', () => bootstrapDatabase(database), logger);
+            const applied = await retryTransient(
+              'migrate',
+              () => runMigrations(database, options.migrations),
+              logger,
+            );
+            if (applied.length) logger.log(`applied migrations: ${applied.join(', ')}`);
+            return {
+              type: 'postgres' as const,
+              host: database.host,
+              port: database.port,
+              database: database.database,
+              username: database.appUser,
+              password: database.appPassword,
+              autoLoadEntities: true,
+              synchronize: false,
+              migrationsRun: false,
+              installExtensions: false,
+              extra: { ...database.extra, max: database.poolSize, connectionTimeoutMillis: 5_000 },
+              retryAttempts: 30,
+              retryDelay: 1_000,
+            };
+          },
+        }),
+      ],
+      providers: [
+        TenantTransactions,
+        {
+          provide: DATABASE_READINESS,
+          useFactory: (dataSource: DataSource) => ({ name: 'database', probe: () => dataSource.query('SELECT 1') }),
+          inject: [getDataSourceToken()],
+        },
+      ],
+      exports: [TenantTransactions, DATABASE_READINESS],
+    };
+  }
+}
+
+/** Token under which the persistence module offers its readiness probe (a string, so readers need not load TypeORM). */
+export const DATABASE_READINESS = 'tenantry:readiness:database';
