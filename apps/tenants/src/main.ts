@@ -2,5 +2,5 @@ import 'reflect-metadata';
 import { bootstrapService, loadConfig } from '@tenantry/runtime';
 import { AppModule } from './app.module.js';
 
-const config = loadConfig('tenants', { database: true, redis: true });
+const config = loadConfig('tenants', { database: true });
 await bootstrapService(AppModule.forConfig(config), config, { rpc: true });

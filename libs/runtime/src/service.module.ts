@@ -59,13 +59,14 @@ export class ServiceModule {
       ],
       inject,
     };
+    const health = HealthModule.forService(config.service);
     return {
       module: ServiceModule,
       global: true,
-      imports: [...imports, HealthModule.forService(config.service), ...(options.imports ?? [])],
+      imports: [...imports, health, ...(options.imports ?? [])],
       controllers: [MetricsController],
       providers: [checks],
-      exports: [READINESS_CHECKS],
+      exports: [READINESS_CHECKS, health],
     };
   }
 }

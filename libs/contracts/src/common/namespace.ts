@@ -20,6 +20,16 @@ export class Namespace {
     return this.name ? `${this.name}.${subject}` : subject;
   }
 
+  /**
+   * Wire subject of a request/reply contract: `[<ns>.]rpc.<service>.<resource>.<verb>`.
+   * The `rpc.` root keeps request subjects apart from stream subjects: without it
+   * `audit.events.list` would fall inside the AUDIT stream's `audit.>` and be
+   * stored (and acked by JetStream) instead of answered.
+   */
+  rpcSubject(subject: string): string {
+    return this.subject(`rpc.${subject}`);
+  }
+
   /** Strips the namespace prefix from a subject received off the wire. */
   unprefix(subject: string): string {
     const prefix = this.name ? `${this.name}.` : '';

@@ -8,7 +8,7 @@ export class ContractValidationError extends Error {
     readonly errors: FieldError[],
     readonly what = 'request',
   ) {
-    super(`${what} is invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+    super(`invalid ${what}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
     this.name = 'ContractValidationError';
   }
 }

@@ -39,7 +39,7 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
       if (handler.isEventHandler) {
         throw new Error(`@EventPattern(${pattern}) is not supported: durable events go through JetStream consumers`);
       }
-      const subject = namespace.subject(pattern);
+      const subject = namespace.rpcSubject(pattern);
       const sub = this.nats.nc.subscribe(subject, {
         queue: service,
         callback: (error, msg) => {

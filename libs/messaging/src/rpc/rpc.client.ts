@@ -37,7 +37,7 @@ export class RpcClient {
     let raw: Uint8Array;
     try {
       const reply = await this.nats.nc.request(
-        this.nats.options.namespace.subject(contract.subject),
+        this.nats.options.namespace.rpcSubject(contract.subject),
         encoder.encode(JSON.stringify(body)),
         { timeout, headers: contextToHeaders(context) },
       );
