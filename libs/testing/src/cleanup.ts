@@ -1,0 +1,49 @@
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Namespace, SERVICES } from '@tenantry/contracts';
+import { dropDatabase } from '@tenantry/persistence';
+import { Redis } from 'ioredis';
+
+export interface InfraUrls {
+  natsUrl: string;
+  bootstrapUrl: string;
+  redisUrl: string;
+}
+
+export const LOCAL_INFRA: InfraUrls = {
+  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+  bootstrapUrl: process.env.DB_BOOTSTRAP_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+};
+
+/** Removes everything a namespace left behind: its streams, databases, roles and Redis keys. */
+export async function cleanupNamespace(name: string, infra: InfraUrls = LOCAL_INFRA): Promise<void> {
+  if (!name) throw new Error('refusing to clean up the default (empty) namespace');
+  const ns = new Namespace(name);
+  const nc = await connect({ servers: infra.natsUrl, timeout: 3_000 });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const prefix = ns.stream('');
+    for await (const stream of jsm.streams.list()) {
+      if (stream.config.name.startsWith(prefix)) await jsm.streams.delete(stream.config.name);
+    }
+  } finally {
+    await nc.close();
+  }
+  for (const service of SERVICES) {
+    const database = ns.database(service);
+    await dropDatabase(infra.bootstrapUrl, database, [`${database}_app`, `${database}_owner`]);
+  }
+  const redis = new Redis(infra.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns.redisPrefix()}*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
