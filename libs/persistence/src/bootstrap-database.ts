@@ -47,27 +47,33 @@ export async function bootstrapDatabase(options: DatabaseOptions): Promise<void>
   if (!options.bootstrapUrl) return;
   const { database, ownerUser, appUser } = options;
   await withClient(options.bootstrapUrl, undefined, async (client) => {
-    await ensureRole(client, ownerUser, options.ownerPassword);
-    await ensureRole(client, appUser, options.appPassword);
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (exists.rowCount === 0) {
-      await ignoreExisting(client.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(ownerUser)}`));
+    // Role and grant changes race ("tuple concurrently updated") when replicas start together: one at a time.
+    await client.query(`SELECT pg_advisory_lock(hashtext('tenantry.bootstrap'))`);
+    try {
+      await ensureRole(client, ownerUser, options.ownerPassword);
+      await ensureRole(client, appUser, options.appPassword);
+      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      if (exists.rowCount === 0) {
+        await ignoreExisting(client.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(ownerUser)}`));
+      }
+      await client.query(`REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`);
+      await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${ident(database)} TO ${ident(appUser)}`);
+      await withClient(options.bootstrapUrl!, database, async (db) => {
+        await db.query(`ALTER SCHEMA public OWNER TO ${ident(ownerUser)}`);
+        await db.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+        await db.query(`GRANT USAGE ON SCHEMA public TO ${ident(appUser)}`);
+        await db.query(
+          `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(ownerUser)} IN SCHEMA public ` +
+            `GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${ident(appUser)}`,
+        );
+        await db.query(
+          `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(ownerUser)} IN SCHEMA public ` +
+            `GRANT USAGE, SELECT ON SEQUENCES TO ${ident(appUser)}`,
+        );
+      });
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(hashtext('tenantry.bootstrap'))`);
     }
-    await client.query(`REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`);
-    await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${ident(database)} TO ${ident(appUser)}`);
-  });
-  await withClient(options.bootstrapUrl, database, async (client) => {
-    await client.query(`ALTER SCHEMA public OWNER TO ${ident(ownerUser)}`);
-    await client.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
-    await client.query(`GRANT USAGE ON SCHEMA public TO ${ident(appUser)}`);
-    await client.query(
-      `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(ownerUser)} IN SCHEMA public ` +
-        `GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${ident(appUser)}`,
-    );
-    await client.query(
-      `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(ownerUser)} IN SCHEMA public ` +
-        `GRANT USAGE, SELECT ON SEQUENCES TO ${ident(appUser)}`,
-    );
   });
 }
 

@@ -1,0 +1,127 @@
+import 'reflect-metadata';
+import { Controller, type INestMicroservice } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { defineRpc, ErrorCode, Namespace, type RpcPayload } from '@tenantry/contracts';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { messageContext, newContext } from '../context/message-context.js';
+import type { MessagingOptions } from '../messaging.options.js';
+import { NatsService } from '../nats/nats.service.js';
+import { NatsRpcServer } from './nats-rpc.server.js';
+import { RpcClient } from './rpc.client.js';
+import { RpcHandler } from './rpc-handler.decorator.js';
+import { ServiceError } from './service-error.js';
+
+const Greet = defineRpc(
+  'greeter.greetings.create',
+  z.object({ name: z.string().min(1, { error: 'must not be empty' }), times: z.number().int().default(1) }),
+  z.object({ text: z.string(), tenantId: z.string().nullable(), requestId: z.string() }),
+);
+const Fail = defineRpc('greeter.failures.create', z.object({ kind: z.enum(['service', 'crash']) }), z.object({}));
+const Missing = defineRpc('nobody.things.get', z.object({}), z.object({}));
+
+@Controller()
+class GreeterController {
+  @RpcHandler(Greet)
+  greet(@Payload() request: RpcPayload<typeof Greet>) {
+    const ctx = messageContext.current();
+    return { text: `hello ${request.name} x${request.times}`, tenantId: ctx?.tenantId ?? null, requestId: ctx!.requestId };
+  }
+
+  @RpcHandler(Fail)
+  fail(@Payload() request: RpcPayload<typeof Fail>) {
+    if (request.kind === 'service') throw new ServiceError(ErrorCode.Conflict, 'already greeted', 'GREETER_DUPLICATE');
+    throw new Error('boom');
+  }
+}
+
+describe('request/reply over NATS (real server)', () => {
+  const options: MessagingOptions = {
+    service: 'greeter',
+    natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    namespace: new Namespace(`m${randomBytes(4).toString('hex')}`),
+    requestTimeoutMs: 2_000,
+    streams: [],
+    streamReplicas: 1,
+    instanceId: 'test',
+  };
+  let app: INestMicroservice;
+  let serverNats: NatsService;
+  let clientNats: NatsService;
+  let client: RpcClient;
+
+  beforeAll(async () => {
+    serverNats = await NatsService.connect(options);
+    clientNats = await NatsService.connect({ ...options, service: 'caller' });
+    client = new RpcClient(clientNats);
+    const moduleRef = await Test.createTestingModule({ controllers: [GreeterController] }).compile();
+    app = moduleRef.createNestMicroservice({ strategy: new NatsRpcServer(serverNats), logger: false });
+    await app.listen();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await serverNats.drain();
+    await clientNats.drain();
+  });
+
+  it('round-trips a validated request, applying defaults, with context in headers', async () => {
+    const context = newContext({ tenantId: '0193a0f0-0000-7000-8000-000000000001' });
+    const reply = await client.request(Greet, { name: 'Ada' }, { context });
+    expect(reply).toEqual({ text: 'hello Ada x1', tenantId: context.tenantId, requestId: context.requestId });
+  });
+
+  it('rejects a bad request before sending it, naming the field', async () => {
+    await expect(client.request(Greet, { name: '' })).rejects.toMatchObject({
+      code: ErrorCode.ValidationFailed,
+      errors: [{ field: 'name', message: 'must not be empty' }],
+    });
+  });
+
+  it('validates on the server too, for callers that bypass the client', async () => {
+    const reply = await clientNats.nc.request(options.namespace.rpcSubject(Greet.subject), JSON.stringify({ name: 7 }), { timeout: 2_000 });
+    const body = reply.json<{ ok: boolean; error: { code: string; errors: { field: string }[] } }>();
+    expect(body.ok).toBe(false);
+    expect(body.error.code).toBe(ErrorCode.ValidationFailed);
+    expect(body.error.errors[0]!.field).toBe('name');
+  });
+
+  it('carries a ServiceError code and reason to the caller', async () => {
+    await expect(client.request(Fail, { kind: 'service' })).rejects.toMatchObject({
+      name: 'RpcError',
+      code: ErrorCode.Conflict,
+      reason: 'GREETER_DUPLICATE',
+      message: 'already greeted',
+    });
+  });
+
+  it('turns an unexpected exception into INTERNAL without leaking its message', async () => {
+    const error = await client.request(Fail, { kind: 'crash' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCode.Internal });
+    expect((error as Error).message).not.toContain('boom');
+  });
+
+  it('says SERVICE_UNAVAILABLE when nobody answers the subject', async () => {
+    await expect(client.request(Missing, {})).rejects.toMatchObject({
+      code: ErrorCode.ServiceUnavailable,
+      message: 'the nobody service is not available',
+    });
+  });
+
+  it('shares load between replicas in the queue group', async () => {
+    const second = await NatsService.connect(options);
+    const moduleRef = await Test.createTestingModule({ controllers: [GreeterController] }).compile();
+    const replica = moduleRef.createNestMicroservice({ strategy: new NatsRpcServer(second), logger: false });
+    await replica.listen();
+    try {
+      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => client.request(Greet, { name: `n${i}` })));
+      expect(replies).toHaveLength(50);
+      const subs = [serverNats, second].map((n) => n.nc.stats().inMsgs);
+      expect(subs.every((count) => count > 0)).toBe(true);
+    } finally {
+      await replica.close();
+      await second.drain();
+    }
+  });
+});
