@@ -45,7 +45,6 @@ export async function bootstrapService(
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   app
     .getHttpAdapter()
     .getInstance()
@@ -54,15 +53,26 @@ export async function bootstrapService(
     });
 
   const logger = app.get(Logger);
-  let forced: NodeJS.Timeout | undefined;
-  const arm = () => {
-    forced ??= setTimeout(() => {
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    setTimeout(() => {
       logger.error(`shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting`);
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
+    logger.log(`${signal}: shutting down (finishing in-flight work, draining NATS)`);
+    try {
+      await app.close();
+      logger.log('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error(`shutdown failed: ${(error as Error).message}`);
+      process.exit(1);
+    }
   };
-  process.once('SIGTERM', arm);
-  process.once('SIGINT', arm);
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
 
   await options.configure?.(app);
   if (options.rpc) {

@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { Headers, Namespace, ProblemSchema, SERVICES, TenantSchema } from '@tenantry/contracts';
+import { NatsService } from '@tenantry/messaging';
+import { Platform, waitFor } from '@tenantry/testing';
+
+async function call(url: string, init: RequestInit & { json?: unknown } = {}) {
+  const response = await fetch(url, {
+    ...init,
+    headers: { ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+describe('walking skeleton: gateway → NATS → service → JetStream → audit (six processes)', () => {
+  let platform: Platform;
+  let gw: string;
+
+  beforeAll(async () => {
+    platform = await Platform.create();
+    await platform.start();
+    gw = platform.gatewayUrl;
+  });
+
+  afterAll(async () => {
+    await platform?.destroy();
+  });
+
+  it('GET /v1/health lists all six services as up, each with its own dependencies checked', async () => {
+    const { status, body } = await call(`${gw}/v1/health`);
+    expect(status).toBe(200);
+    expect(body.status).toBe('up');
+    expect(Object.keys(body.services).sort()).toEqual([...SERVICES].sort());
+    for (const service of SERVICES) {
+      expect(body.services[service].status).toBe('up');
+      expect(body.services[service].checks.nats).toEqual({ status: 'up' });
+      if (service !== 'gateway') expect(body.services[service].checks.database).toEqual({ status: 'up' });
+    }
+  });
+
+  it('creates a tenant through the gateway, and its audit event reaches the ledger with the same request id', async () => {
+    const created = await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: 'Acme Corp', slug: 'acme' } });
+    expect(created.status).toBe(201);
+    const tenant = TenantSchema.parse(created.body);
+    expect(tenant).toMatchObject({ name: 'Acme Corp', slug: 'acme', status: 'active' });
+    const requestId = created.headers.get('x-request-id');
+    expect(requestId).toBeTruthy();
+
+    const fetched = await call(`${gw}/v1/tenants/${tenant.id}`);
+    expect(fetched.status).toBe(200);
+    expect(fetched.body).toEqual(tenant);
+
+    const audit = await waitFor('the tenant.created audit event', async () => {
+      const page = await call(`${gw}/v1/tenants/${tenant.id}/audit-events`);
+      return page.body.items.length ? page.body : undefined;
+    });
+    expect(audit.items).toHaveLength(1);
+    expect(audit.items[0]).toMatchObject({
+      tenantId: tenant.id,
+      action: 'tenant.created',
+      category: 'tenants',
+      outcome: 'success',
+      target: { type: 'tenant', id: tenant.id },
+      requestId,
+      data: { name: 'Acme Corp', slug: 'acme' },
+    });
+  });
+
+  it('answers bad input with RFC 9457 problem details naming each field', async () => {
+    const bad = await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: '', slug: 'Not A Slug', color: 'red' } });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    const problem = ProblemSchema.parse(bad.body);
+    expect(problem).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', instance: '/v1/tenants' });
+    expect(problem.errors!.map((e) => e.field).sort()).toEqual(['(root)', 'name', 'slug']);
+    expect(problem.errors!.find((e) => e.field === 'slug')!.message).toContain('lowercase letters, digits or hyphens');
+
+    const malformed = await call(`${gw}/v1/tenants`, {
+      method: 'POST',
+      body: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('maps service error codes to HTTP: 409 for a taken slug, 404 for a missing tenant', async () => {
+    await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: 'First', slug: 'taken' } });
+    const conflict = await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: 'Second', slug: 'taken' } });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body).toMatchObject({ code: 'CONFLICT', reason: 'TENANT_SLUG_TAKEN', errors: [{ field: 'slug' }] });
+
+    const missing = await call(`${gw}/v1/tenants/${randomUUID()}`);
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ code: 'NOT_FOUND', reason: 'TENANT_NOT_FOUND' });
+
+    const noRoute = await call(`${gw}/v1/nothing-here`);
+    expect(noRoute.status).toBe(404);
+    expect(noRoute.body.type).toMatch(/not-found$/);
+  });
+
+  it('pages through tenants with a cursor', async () => {
+    for (const slug of ['page-a', 'page-b', 'page-c']) {
+      await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: slug, slug } });
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: { slug: string }[]; nextCursor: string | null } } = await call(
+        `${gw}/v1/tenants?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      seen.push(...page.body.items.map((t) => t.slug));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(expect.arrayContaining(['acme', 'taken', 'page-a', 'page-b', 'page-c']));
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('puts a request id on every response and keeps a sane one the client sent', async () => {
+    const mine = await call(`${gw}/v1/health`, { headers: { 'x-request-id': 'client-req-42' } });
+    expect(mine.headers.get('x-request-id')).toBe('client-req-42');
+    const notFound = await call(`${gw}/nowhere`);
+    expect(notFound.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(notFound.body.requestId).toBe(notFound.headers.get('x-request-id'));
+    const hostile = await call(`${gw}/v1/health`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(hostile.headers.get('x-request-id')).not.toBe('bad id with spaces');
+  });
+
+  it('serves OpenAPI 3.1 generated from the contract schemas, and Swagger UI', async () => {
+    const doc = await call(`${gw}/openapi.json`);
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    const create = doc.body.paths['/v1/tenants'].post;
+    const schema = create.requestBody.content['application/json'].schema;
+    expect(schema.properties.slug.pattern).toBeDefined();
+    expect(schema.required).toEqual(['name', 'slug']);
+    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '409']));
+    const docs = await fetch(`${gw}/docs`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger');
+  });
+
+  it('every service serves /health/live, /health/ready and Prometheus /metrics', async () => {
+    for (const service of platform.processes.values()) {
+      expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
+      const ready = await fetch(`${service.url}/health/ready`);
+      expect(ready.status).toBe(200);
+      const metrics = await (await fetch(`${service.url}/metrics`)).text();
+      expect(metrics).toContain('tenantry_process_cpu_seconds_total');
+    }
+    const tenantsMetrics = await (await fetch(`${platform.service('tenants').url}/metrics`)).text();
+    expect(tenantsMetrics).toMatch(/tenantry_rpc_server_duration_seconds_count\{subject="tenants.tenants.create",outcome="ok"\} [1-9]/);
+  });
+
+  it('parks an invalid audit event where an operator can see it, with its reason, and counts it', async () => {
+    const namespace = new Namespace(platform.namespace);
+    const nats = await NatsService.connect({
+      service: 'e2e',
+      natsUrl: platform.infra.natsUrl,
+      namespace,
+      requestTimeoutMs: 2_000,
+      streams: [],
+      streamReplicas: 1,
+      instanceId: 'e2e',
+    });
+    try {
+      const tenantId = randomUUID();
+      const eventId = randomUUID();
+      await nats.js.publish(
+        namespace.subject(`audit.${tenantId}.billing`),
+        JSON.stringify({ schemaVersion: 2, id: eventId, tenantId }),
+        { msgID: eventId },
+      );
+      const parked = await waitFor('the parked message', async () => {
+        const info = await nats.jsm.streams.info(namespace.stream('PARKED'));
+        if (info.state.messages === 0) return undefined;
+        return nats.jsm.streams.getMessage(namespace.stream('PARKED'), { last_by_subj: namespace.subject('parked.audit.audit-ledger') });
+      });
+      expect(parked!.header.get(Headers.parkedReason)).toContain('schemaVersion must be 1');
+      expect(parked!.header.get(Headers.parkedSubject)).toBe(namespace.subject(`audit.${tenantId}.billing`));
+      const metrics = await (await fetch(`${platform.service('audit').url}/metrics`)).text();
+      expect(metrics).toMatch(/tenantry_consumer_parked_total\{stream="AUDIT",consumer="audit-ledger",reason="invalid"\} 1/);
+    } finally {
+      await nats.drain();
+    }
+  });
+
+  it('stops every service cleanly on SIGTERM (exit code 0)', async () => {
+    const codes = await Promise.all([...platform.processes.values()].map((p) => p.stop()));
+    expect(codes).toEqual(codes.map(() => 0));
+  });
+});
