@@ -109,7 +109,7 @@ export abstract class DurableConsumer<S extends z.ZodType> {
       durable_name: this.options.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
+      ack_wait: nanos(this.options.ackWaitMs ?? 10_000),
       // The server's bound sits above ours, so our code parks first and nothing stalls silently.
       max_deliver: this.maxDeliver + 2,
       max_ack_pending: this.batchSize * 4,
