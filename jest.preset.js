@@ -18,7 +18,11 @@ export function jestConfig(dir) {
     transform: {
       '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: `${root}tsconfig.spec.json` }],
     },
-    testMatch: ['<rootDir>/**/*.spec.ts', '<rootDir>/**/*.int-spec.ts', '<rootDir>/**/*.e2e-spec.ts'],
+    testMatch: [
+      '<rootDir>/**/*.spec.ts',
+      '<rootDir>/**/*.int-spec.ts',
+      '<rootDir>/**/*.e2e-spec.ts',
+    ],
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],
     testTimeout: 60_000,
   };

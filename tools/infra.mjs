@@ -21,7 +21,9 @@ function hostPort(url, defaultPort) {
 
 export async function checkInfrastructure(env = process.env) {
   const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  const pgUrl = env.DB_BOOTSTRAP_URL || `postgres://postgres@${env.DB_HOST ?? '127.0.0.1'}:${env.DB_PORT ?? 5432}/postgres`;
+  const pgUrl =
+    env.DB_BOOTSTRAP_URL ||
+    `postgres://postgres@${env.DB_HOST ?? '127.0.0.1'}:${env.DB_PORT ?? 5432}/postgres`;
   const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const checks = [
     {
@@ -52,7 +54,9 @@ export async function checkInfrastructure(env = process.env) {
     try {
       await nc.request('$JS.API.INFO', '', { timeout: 2000 });
     } catch {
-      problems.push(`NATS at ${natsUrl} runs without JetStream: restart it with '-js' (and a store dir, '-sd <dir>')`);
+      problems.push(
+        `NATS at ${natsUrl} runs without JetStream: restart it with '-js' (and a store dir, '-sd <dir>')`,
+      );
     } finally {
       await nc.close();
     }

@@ -18,13 +18,17 @@ function printLine(service, line) {
     // not JSON (e.g. a crash trace): print as is
   }
   const label = service.padEnd(8);
-  process.stdout.write(`${tty ? `\x1b[${COLORS[service] ?? 0}m${label}\x1b[0m` : label} | ${text}\n`);
+  process.stdout.write(
+    `${tty ? `\x1b[${COLORS[service] ?? 0}m${label}\x1b[0m` : label} | ${text}\n`,
+  );
 }
 
 const problems = await checkInfrastructure();
 if (problems.length) {
   for (const problem of problems) console.error(`✗ ${problem}`);
-  console.error('Tenantry needs PostgreSQL, Redis and NATS with JetStream; see README.md "Running it".');
+  console.error(
+    'Tenantry needs PostgreSQL, Redis and NATS with JetStream; see README.md "Running it".',
+  );
   process.exit(1);
 }
 
@@ -40,7 +44,9 @@ const ports = { ...DEFAULT_HTTP_PORTS };
 if (process.env.GATEWAY_PORT) ports.gateway = Number(process.env.GATEWAY_PORT);
 for (const [service, port] of Object.entries(ports)) {
   if (await canConnect('127.0.0.1', port, 300)) {
-    console.error(`✗ port ${port} (${service}) is already in use: is Tenantry already running? Stop it, or free the port.`);
+    console.error(
+      `✗ port ${port} (${service}) is already in use: is Tenantry already running? Stop it, or free the port.`,
+    );
     process.exit(1);
   }
 }

@@ -37,7 +37,8 @@ describe('audit service SIGKILLed while 1,000 audit events are being published',
     await platform?.destroy();
   });
 
-  const count = async () => Number((await db.query('SELECT count(*) AS n FROM audit_events')).rows[0].n);
+  const count = async () =>
+    Number((await db.query('SELECT count(*) AS n FROM audit_events')).rows[0].n);
 
   it('stores exactly 1,000 rows after a restart: none lost, none doubled', async () => {
     const publisher = new EventPublisher(nats);
@@ -65,7 +66,10 @@ describe('audit service SIGKILLed while 1,000 audit events are being published',
     })();
 
     const audit = platform.service('audit');
-    await waitFor('the first rows to commit', async () => (await count()) >= 100, { timeoutMs: 30_000, intervalMs: 10 });
+    await waitFor('the first rows to commit', async () => (await count()) >= 100, {
+      timeoutMs: 30_000,
+      intervalMs: 10,
+    });
     await audit.kill();
     const rowsAtKill = await count();
     const publishedAtKill = published;
@@ -78,10 +82,15 @@ describe('audit service SIGKILLed while 1,000 audit events are being published',
 
     audit.start();
     await audit.waitReady();
-    await waitFor(`${TOTAL} rows`, async () => (await count()) >= TOTAL, { timeoutMs: 60_000, intervalMs: 100 });
+    await waitFor(`${TOTAL} rows`, async () => (await count()) >= TOTAL, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    });
     // Give any redelivery time to (wrongly) double a row before asserting.
     await new Promise((r) => setTimeout(r, 2_000));
-    const { rows } = await db.query('SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM audit_events');
+    const { rows } = await db.query(
+      'SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM audit_events',
+    );
     expect(rows[0]).toEqual({ n: TOTAL, ids: TOTAL });
     const stored = await db.query<{ id: string }>('SELECT id FROM audit_events');
     expect(new Set(stored.rows.map((r) => r.id))).toEqual(new Set(events.map((e) => e.id)));

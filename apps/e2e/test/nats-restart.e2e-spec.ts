@@ -1,4 +1,4 @@
-import { NatsServerProcess, Platform, waitFor } from '@tenantry/testing';
+import { cleanupNamespace, NatsServerProcess, Platform, waitFor } from '@tenantry/testing';
 
 /** Kills and restarts a private nats-server under a running platform; the machine's NATS is never touched. */
 describe('NATS killed and restarted under a running platform', () => {
@@ -15,12 +15,16 @@ describe('NATS killed and restarted under a running platform', () => {
     await platform?.stop();
     await nats?.stop();
     // Databases and Redis keys live on the shared servers; the private NATS store went with its folder.
-    const { cleanupNamespace } = await import('@tenantry/testing');
-    await cleanupNamespace(platform.namespace, { ...platform.infra, natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+    await cleanupNamespace(platform.namespace, {
+      ...platform.infra,
+      natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    });
   });
 
   const health = async () => {
-    const response = await fetch(`${platform.gatewayUrl}/v1/health`, { signal: AbortSignal.timeout(5_000) });
+    const response = await fetch(`${platform.gatewayUrl}/v1/health`, {
+      signal: AbortSignal.timeout(5_000),
+    });
     return { status: response.status, body: (await response.json()) as { status: string } };
   };
 
@@ -52,7 +56,9 @@ describe('NATS killed and restarted under a running platform', () => {
     expect(created.status).toBe(201);
     const tenant = (await created.json()) as { id: string };
     await waitFor('the audit event after the restart', async () => {
-      const page = (await (await fetch(`${platform.gatewayUrl}/v1/tenants/${tenant.id}/audit-events`)).json()) as {
+      const page = (await (
+        await fetch(`${platform.gatewayUrl}/v1/tenants/${tenant.id}/audit-events`)
+      ).json()) as {
         items: unknown[];
       };
       return page.items.length === 1;

@@ -6,11 +6,18 @@ import { Platform, waitFor } from '@tenantry/testing';
 async function call(url: string, init: RequestInit & { json?: unknown } = {}) {
   const response = await fetch(url, {
     ...init,
-    headers: { ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    headers: {
+      ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    },
     body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? JSON.parse(text) : undefined,
+  };
 }
 
 describe('walking skeleton: gateway → NATS → service → JetStream → audit (six processes)', () => {
@@ -35,12 +42,16 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
     for (const service of SERVICES) {
       expect(body.services[service].status).toBe('up');
       expect(body.services[service].checks.nats).toEqual({ status: 'up' });
-      if (service !== 'gateway') expect(body.services[service].checks.database).toEqual({ status: 'up' });
+      if (service !== 'gateway')
+        expect(body.services[service].checks.database).toEqual({ status: 'up' });
     }
   });
 
   it('creates a tenant through the gateway, and its audit event reaches the ledger with the same request id', async () => {
-    const created = await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: 'Acme Corp', slug: 'acme' } });
+    const created = await call(`${gw}/v1/tenants`, {
+      method: 'POST',
+      json: { name: 'Acme Corp', slug: 'acme' },
+    });
     expect(created.status).toBe(201);
     const tenant = TenantSchema.parse(created.body);
     expect(tenant).toMatchObject({ name: 'Acme Corp', slug: 'acme', status: 'active' });
@@ -68,13 +79,22 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
   });
 
   it('answers bad input with RFC 9457 problem details naming each field', async () => {
-    const bad = await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: '', slug: 'Not A Slug', color: 'red' } });
+    const bad = await call(`${gw}/v1/tenants`, {
+      method: 'POST',
+      json: { name: '', slug: 'Not A Slug', color: 'red' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
     const problem = ProblemSchema.parse(bad.body);
-    expect(problem).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', instance: '/v1/tenants' });
+    expect(problem).toMatchObject({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      instance: '/v1/tenants',
+    });
     expect(problem.errors!.map((e) => e.field).sort()).toEqual(['(root)', 'name', 'slug']);
-    expect(problem.errors!.find((e) => e.field === 'slug')!.message).toContain('lowercase letters, digits or hyphens');
+    expect(problem.errors!.find((e) => e.field === 'slug')!.message).toContain(
+      'lowercase letters, digits or hyphens',
+    );
 
     const malformed = await call(`${gw}/v1/tenants`, {
       method: 'POST',
@@ -87,9 +107,16 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
 
   it('maps service error codes to HTTP: 409 for a taken slug, 404 for a missing tenant', async () => {
     await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: 'First', slug: 'taken' } });
-    const conflict = await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: 'Second', slug: 'taken' } });
+    const conflict = await call(`${gw}/v1/tenants`, {
+      method: 'POST',
+      json: { name: 'Second', slug: 'taken' },
+    });
     expect(conflict.status).toBe(409);
-    expect(conflict.body).toMatchObject({ code: 'CONFLICT', reason: 'TENANT_SLUG_TAKEN', errors: [{ field: 'slug' }] });
+    expect(conflict.body).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'TENANT_SLUG_TAKEN',
+      errors: [{ field: 'slug' }],
+    });
 
     const missing = await call(`${gw}/v1/tenants/${randomUUID()}`);
     expect(missing.status).toBe(404);
@@ -123,7 +150,9 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
     const notFound = await call(`${gw}/nowhere`);
     expect(notFound.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(notFound.body.requestId).toBe(notFound.headers.get('x-request-id'));
-    const hostile = await call(`${gw}/v1/health`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    const hostile = await call(`${gw}/v1/health`, {
+      headers: { 'x-request-id': 'bad id with spaces' },
+    });
     expect(hostile.headers.get('x-request-id')).not.toBe('bad id with spaces');
   });
 
@@ -150,7 +179,9 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
       expect(metrics).toContain('tenantry_process_cpu_seconds_total');
     }
     const tenantsMetrics = await (await fetch(`${platform.service('tenants').url}/metrics`)).text();
-    expect(tenantsMetrics).toMatch(/tenantry_rpc_server_duration_seconds_count\{subject="tenants.tenants.create",outcome="ok"\} [1-9]/);
+    expect(tenantsMetrics).toMatch(
+      /tenantry_rpc_server_duration_seconds_count\{subject="tenants.tenants.create",outcome="ok"\} [1-9]/,
+    );
   });
 
   it('parks an invalid audit event where an operator can see it, with its reason, and counts it', async () => {
@@ -175,12 +206,18 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
       const parked = await waitFor('the parked message', async () => {
         const info = await nats.jsm.streams.info(namespace.stream('PARKED'));
         if (info.state.messages === 0) return undefined;
-        return nats.jsm.streams.getMessage(namespace.stream('PARKED'), { last_by_subj: namespace.subject('parked.audit.audit-ledger') });
+        return nats.jsm.streams.getMessage(namespace.stream('PARKED'), {
+          last_by_subj: namespace.subject('parked.audit.audit-ledger'),
+        });
       });
       expect(parked!.header.get(Headers.parkedReason)).toContain('schemaVersion must be 1');
-      expect(parked!.header.get(Headers.parkedSubject)).toBe(namespace.subject(`audit.${tenantId}.billing`));
+      expect(parked!.header.get(Headers.parkedSubject)).toBe(
+        namespace.subject(`audit.${tenantId}.billing`),
+      );
       const metrics = await (await fetch(`${platform.service('audit').url}/metrics`)).text();
-      expect(metrics).toMatch(/tenantry_consumer_parked_total\{stream="AUDIT",consumer="audit-ledger",reason="invalid"\} 1/);
+      expect(metrics).toMatch(
+        /tenantry_consumer_parked_total\{stream="AUDIT",consumer="audit-ledger",reason="invalid"\} 1/,
+      );
     } finally {
       await nats.drain();
     }

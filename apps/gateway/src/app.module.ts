@@ -10,7 +10,11 @@ export class AppModule {
   static forConfig(config: ServiceConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ServiceModule.forRoot({ config, streams: [] }), PlatformHealthModule, TenantsModule],
+      imports: [
+        ServiceModule.forRoot({ config, streams: [] }),
+        PlatformHealthModule,
+        TenantsModule,
+      ],
       providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };
   }

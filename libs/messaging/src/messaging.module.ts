@@ -1,4 +1,10 @@
-import { Global, Module, type DynamicModule, type OnApplicationBootstrap, Inject } from '@nestjs/common';
+import {
+  Global,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  Inject,
+} from '@nestjs/common';
 import { EventPublisher } from './jetstream/event-publisher.js';
 import { StreamManager } from './jetstream/stream-manager.js';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options.js';
@@ -26,7 +32,11 @@ export class MessagingModule {
       providers: [
         { provide: MESSAGING_OPTIONS, useValue: options },
         { provide: NatsService, useFactory: () => NatsService.connect(options) },
-        { provide: RpcClient, useFactory: (nats: NatsService) => new RpcClient(nats), inject: [NatsService] },
+        {
+          provide: RpcClient,
+          useFactory: (nats: NatsService) => new RpcClient(nats),
+          inject: [NatsService],
+        },
         {
           provide: EventPublisher,
           useFactory: (nats: NatsService) => new EventPublisher(nats),

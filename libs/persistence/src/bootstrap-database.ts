@@ -15,10 +15,17 @@ async function ignoreExisting(work: Promise<unknown>): Promise<void> {
   }
 }
 
-async function withClient<T>(url: string, database: string | undefined, work: (c: pg.Client) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  url: string,
+  database: string | undefined,
+  work: (c: pg.Client) => Promise<T>,
+): Promise<T> {
   const config = new URL(url);
   if (database) config.pathname = `/${database}`;
-  const client = new pg.Client({ connectionString: config.toString(), connectionTimeoutMillis: 5_000 });
+  const client = new pg.Client({
+    connectionString: config.toString(),
+    connectionTimeoutMillis: 5_000,
+  });
   await client.connect();
   try {
     return await work(client);
@@ -27,7 +34,11 @@ async function withClient<T>(url: string, database: string | undefined, work: (c
   }
 }
 
-async function ensureRole(client: pg.Client, name: string, password: string | undefined): Promise<void> {
+async function ensureRole(
+  client: pg.Client,
+  name: string,
+  password: string | undefined,
+): Promise<void> {
   const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
   const attributes = 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS';
   const pass = password ? ` PASSWORD ${literal(password)}` : '';
@@ -54,10 +65,14 @@ export async function bootstrapDatabase(options: DatabaseOptions): Promise<void>
       await ensureRole(client, appUser, options.appPassword);
       const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
       if (exists.rowCount === 0) {
-        await ignoreExisting(client.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(ownerUser)}`));
+        await ignoreExisting(
+          client.query(`CREATE DATABASE ${ident(database)} OWNER ${ident(ownerUser)}`),
+        );
       }
       await client.query(`REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`);
-      await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${ident(database)} TO ${ident(appUser)}`);
+      await client.query(
+        `GRANT CONNECT, TEMPORARY ON DATABASE ${ident(database)} TO ${ident(appUser)}`,
+      );
       await withClient(options.bootstrapUrl!, database, async (db) => {
         await db.query(`ALTER SCHEMA public OWNER TO ${ident(ownerUser)}`);
         await db.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
@@ -78,7 +93,11 @@ export async function bootstrapDatabase(options: DatabaseOptions): Promise<void>
 }
 
 /** Drops a database and its roles: for tests cleaning up after themselves. */
-export async function dropDatabase(bootstrapUrl: string, database: string, roles: string[]): Promise<void> {
+export async function dropDatabase(
+  bootstrapUrl: string,
+  database: string,
+  roles: string[],
+): Promise<void> {
   await withClient(bootstrapUrl, undefined, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE)`);
     for (const role of roles) {

@@ -7,7 +7,10 @@ export type MigrationClass = new () => MigrationInterface;
  * Runs pending migrations as the owner role, one transaction each, under an
  * advisory lock so that replicas starting together migrate once.
  */
-export async function runMigrations(options: DatabaseOptions, migrations: MigrationClass[]): Promise<string[]> {
+export async function runMigrations(
+  options: DatabaseOptions,
+  migrations: MigrationClass[],
+): Promise<string[]> {
   const owner = new DataSource({
     type: 'postgres',
     host: options.host,
@@ -27,7 +30,9 @@ export async function runMigrations(options: DatabaseOptions, migrations: Migrat
     const done = await owner.runMigrations({ transaction: 'each' });
     return done.map((m) => m.name);
   } finally {
-    await lock.query(`SELECT pg_advisory_unlock(hashtext('tenantry.migrations'))`).catch(() => undefined);
+    await lock
+      .query(`SELECT pg_advisory_unlock(hashtext('tenantry.migrations'))`)
+      .catch(() => undefined);
     await lock.release();
     await owner.destroy();
   }
@@ -38,7 +43,11 @@ export async function runMigrations(options: DatabaseOptions, migrations: Migrat
  * owner is filtered), with one policy comparing `tenant_id` to `app.tenant_id`.
  * Without `app.tenant_id` set, the table looks empty and rejects writes.
  */
-export async function enableTenantRls(runner: QueryRunner, table: string, column = 'tenant_id'): Promise<void> {
+export async function enableTenantRls(
+  runner: QueryRunner,
+  table: string,
+  column = 'tenant_id',
+): Promise<void> {
   const setting = `NULLIF(current_setting('app.tenant_id', true), '')::uuid`;
   await runner.query(`ALTER TABLE "${table}" ENABLE ROW LEVEL SECURITY`);
   await runner.query(`ALTER TABLE "${table}" FORCE ROW LEVEL SECURITY`);

@@ -85,7 +85,10 @@ export class PersistenceModule {
         TenantTransactions,
         {
           provide: DATABASE_READINESS,
-          useFactory: (dataSource: DataSource) => ({ name: 'database', probe: () => dataSource.query('SELECT 1') }),
+          useFactory: (dataSource: DataSource) => ({
+            name: 'database',
+            probe: () => dataSource.query('SELECT 1'),
+          }),
           inject: [getDataSourceToken()],
         },
       ],

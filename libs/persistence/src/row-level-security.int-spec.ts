@@ -21,7 +21,9 @@ const options: DatabaseOptions = {
 class CreateNotes1700000000000 implements MigrationInterface {
   name = 'CreateNotes1700000000000';
   async up(runner: QueryRunner): Promise<void> {
-    await runner.query(`CREATE TABLE notes (id serial PRIMARY KEY, tenant_id uuid NOT NULL, body text NOT NULL)`);
+    await runner.query(
+      `CREATE TABLE notes (id serial PRIMARY KEY, tenant_id uuid NOT NULL, body text NOT NULL)`,
+    );
     await enableTenantRls(runner, 'notes');
   }
   async down(runner: QueryRunner): Promise<void> {
@@ -30,7 +32,14 @@ class CreateNotes1700000000000 implements MigrationInterface {
 }
 
 function connectAs(user: string): DataSource {
-  return new DataSource({ type: 'postgres', host: '127.0.0.1', port: 5432, database, username: user, installExtensions: false });
+  return new DataSource({
+    type: 'postgres',
+    host: '127.0.0.1',
+    port: 5432,
+    database,
+    username: user,
+    installExtensions: false,
+  });
 }
 
 describe('row-level security (real PostgreSQL)', () => {
@@ -41,13 +50,19 @@ describe('row-level security (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     await bootstrapDatabase(options);
-    expect(await runMigrations(options, [CreateNotes1700000000000])).toEqual(['CreateNotes1700000000000']);
+    expect(await runMigrations(options, [CreateNotes1700000000000])).toEqual([
+      'CreateNotes1700000000000',
+    ]);
     // Running again is a no-op: migrations are recorded.
     expect(await runMigrations(options, [CreateNotes1700000000000])).toEqual([]);
     app = await connectAs(options.appUser).initialize();
     owner = await connectAs(options.ownerUser).initialize();
-    await withTenant(app, tenantA, (m) => m.query(`INSERT INTO notes (tenant_id, body) VALUES ($1, 'a1'), ($1, 'a2')`, [tenantA]));
-    await withTenant(app, tenantB, (m) => m.query(`INSERT INTO notes (tenant_id, body) VALUES ($1, 'b1')`, [tenantB]));
+    await withTenant(app, tenantA, (m) =>
+      m.query(`INSERT INTO notes (tenant_id, body) VALUES ($1, 'a1'), ($1, 'a2')`, [tenantA]),
+    );
+    await withTenant(app, tenantB, (m) =>
+      m.query(`INSERT INTO notes (tenant_id, body) VALUES ($1, 'b1')`, [tenantB]),
+    );
   });
 
   afterAll(async () => {
@@ -57,7 +72,9 @@ describe('row-level security (real PostgreSQL)', () => {
   });
 
   it('a query with no WHERE tenant_id sees only the current tenant rows', async () => {
-    const a = await withTenant(app, tenantA, (m) => m.query(`SELECT body FROM notes ORDER BY body`));
+    const a = await withTenant(app, tenantA, (m) =>
+      m.query(`SELECT body FROM notes ORDER BY body`),
+    );
     expect(a.map((r: { body: string }) => r.body)).toEqual(['a1', 'a2']);
     const b = await withTenant(app, tenantB, (m) => m.query(`SELECT body, tenant_id FROM notes`));
     expect(b).toEqual([{ body: 'b1', tenant_id: tenantB }]);
@@ -70,14 +87,18 @@ describe('row-level security (real PostgreSQL)', () => {
     expect(await app.query(`SELECT count(*)::int AS n FROM notes`)).toEqual([{ n: 0 }]);
   });
 
-  it("rejects writing or moving a row into another tenant", async () => {
+  it('rejects writing or moving a row into another tenant', async () => {
     await expect(
-      withTenant(app, tenantA, (m) => m.query(`INSERT INTO notes (tenant_id, body) VALUES ($1, 'sneaky')`, [tenantB])),
+      withTenant(app, tenantA, (m) =>
+        m.query(`INSERT INTO notes (tenant_id, body) VALUES ($1, 'sneaky')`, [tenantB]),
+      ),
     ).rejects.toThrow(/row-level security/);
     await expect(
       withTenant(app, tenantA, (m) => m.query(`UPDATE notes SET tenant_id = $1`, [tenantB])),
     ).rejects.toThrow(/row-level security/);
-    const updated = await withTenant(app, tenantA, (m) => m.query(`UPDATE notes SET body = body WHERE tenant_id = $1`, [tenantB]));
+    const updated = await withTenant(app, tenantA, (m) =>
+      m.query(`UPDATE notes SET body = body WHERE tenant_id = $1`, [tenantB]),
+    );
     expect(updated[1]).toBe(0);
   });
 
@@ -93,10 +114,18 @@ describe('row-level security (real PostgreSQL)', () => {
   });
 
   it('the service role cannot turn RLS off, bypass it, or own the table', async () => {
-    await expect(app.query(`ALTER TABLE notes DISABLE ROW LEVEL SECURITY`)).rejects.toThrow(/must be owner/);
-    await expect(app.query(`ALTER TABLE notes NO FORCE ROW LEVEL SECURITY`)).rejects.toThrow(/must be owner/);
-    await expect(app.query(`DROP POLICY tenant_isolation ON notes`)).rejects.toThrow(/must be owner/);
-    await expect(app.query(`ALTER ROLE CURRENT_USER BYPASSRLS`)).rejects.toThrow(/must be superuser/);
+    await expect(app.query(`ALTER TABLE notes DISABLE ROW LEVEL SECURITY`)).rejects.toThrow(
+      /must be owner/,
+    );
+    await expect(app.query(`ALTER TABLE notes NO FORCE ROW LEVEL SECURITY`)).rejects.toThrow(
+      /must be owner/,
+    );
+    await expect(app.query(`DROP POLICY tenant_isolation ON notes`)).rejects.toThrow(
+      /must be owner/,
+    );
+    await expect(app.query(`ALTER ROLE CURRENT_USER BYPASSRLS`)).rejects.toThrow(
+      /must be superuser/,
+    );
     // With row_security off, PostgreSQL refuses the query instead of returning unfiltered rows.
     await expect(
       app.transaction(async (m) => {
@@ -112,11 +141,15 @@ describe('row-level security (real PostgreSQL)', () => {
 
   it('FORCE applies RLS to the table owner too', async () => {
     expect(await owner.query(`SELECT count(*)::int AS n FROM notes`)).toEqual([{ n: 0 }]);
-    const a = await withTenant(owner, tenantA, (m) => m.query(`SELECT count(*)::int AS n FROM notes`));
+    const a = await withTenant(owner, tenantA, (m) =>
+      m.query(`SELECT count(*)::int AS n FROM notes`),
+    );
     expect(a).toEqual([{ n: 2 }]);
   });
 
   it('bootstrap is idempotent (a restart or a second replica changes nothing)', async () => {
-    await expect(Promise.all([bootstrapDatabase(options), bootstrapDatabase(options)])).resolves.toBeDefined();
+    await expect(
+      Promise.all([bootstrapDatabase(options), bootstrapDatabase(options)]),
+    ).resolves.toBeDefined();
   });
 });

@@ -6,7 +6,14 @@ const TRANSIENT_CODES = new Set([
   '40001', // serialization_failure
   '40P01', // deadlock_detected
 ]);
-const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const TRANSIENT_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 const TRANSIENT_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
@@ -21,8 +28,16 @@ export function isTransientDbError(error: unknown): boolean {
   let current: unknown = error;
   while (current && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
-    const e = current as { code?: string; message?: string; driverError?: unknown; cause?: unknown };
-    if (e.code && (TRANSIENT_CODES.has(e.code) || e.code.startsWith('08') || TRANSIENT_NODE_CODES.has(e.code))) {
+    const e = current as {
+      code?: string;
+      message?: string;
+      driverError?: unknown;
+      cause?: unknown;
+    };
+    if (
+      e.code &&
+      (TRANSIENT_CODES.has(e.code) || e.code.startsWith('08') || TRANSIENT_NODE_CODES.has(e.code))
+    ) {
       return true;
     }
     if (e.message && TRANSIENT_MESSAGES.some((m) => e.message!.includes(m))) return true;

@@ -10,7 +10,9 @@ import type { ServiceConfig } from './config/config.js';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Honours a sane incoming `x-request-id`, else makes one; the same id reaches pino-http and every hop. */
-export function requestIdFor(raw: { headers: Record<string, string | string[] | undefined> }): string {
+export function requestIdFor(raw: {
+  headers: Record<string, string | string[] | undefined>;
+}): string {
   const given = raw.headers['x-request-id'];
   const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
   raw.headers['x-request-id'] = id;
@@ -36,7 +38,8 @@ export async function bootstrapService(
   options: BootOptions,
 ): Promise<INestApplication> {
   const adapter = new FastifyAdapter({
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestIdFor(req),
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      requestIdFor(req),
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
   });
@@ -76,7 +79,10 @@ export async function bootstrapService(
 
   await options.configure?.(app);
   if (options.rpc) {
-    app.connectMicroservice({ strategy: new NatsRpcServer(app.get(NatsService)) }, { inheritAppConfig: false });
+    app.connectMicroservice(
+      { strategy: new NatsRpcServer(app.get(NatsService)) },
+      { inheritAppConfig: false },
+    );
     await app.startAllMicroservices();
   }
   await app.listen(config.httpPort, config.httpHost);

@@ -5,7 +5,12 @@ import type { Redis } from 'ioredis';
 import { ConfigModule } from './config/config.module.js';
 import type { ServiceConfig } from './config/config.js';
 import { HealthModule } from './health/health.module.js';
-import { natsCheck, READINESS_CHECKS, redisCheck, type ReadinessCheck } from './health/readiness.js';
+import {
+  natsCheck,
+  READINESS_CHECKS,
+  redisCheck,
+  type ReadinessCheck,
+} from './health/readiness.js';
 import { loggingModule } from './logging/logging.module.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { REDIS, RedisModule } from './redis/redis.module.js';
@@ -52,7 +57,11 @@ export class ServiceModule {
     ];
     const checks = {
       provide: READINESS_CHECKS,
-      useFactory: (nats: NatsService, database?: ReadinessCheck, redis?: Redis): ReadinessCheck[] => [
+      useFactory: (
+        nats: NatsService,
+        database?: ReadinessCheck,
+        redis?: Redis,
+      ): ReadinessCheck[] => [
         natsCheck(nats),
         ...(database ? [database] : []),
         ...(redis ? [redisCheck(redis)] : []),

@@ -17,7 +17,10 @@ export const LOCAL_INFRA: InfraUrls = {
 };
 
 /** Removes everything a namespace left behind: its streams, databases, roles and Redis keys. */
-export async function cleanupNamespace(name: string, infra: InfraUrls = LOCAL_INFRA): Promise<void> {
+export async function cleanupNamespace(
+  name: string,
+  infra: InfraUrls = LOCAL_INFRA,
+): Promise<void> {
   if (!name) throw new Error('refusing to clean up the default (empty) namespace');
   const ns = new Namespace(name);
   const nc = await connect({ servers: infra.natsUrl, timeout: 3_000 });

@@ -16,7 +16,9 @@ export class NatsServerProcess {
 
   private constructor(readonly port: number) {}
 
-  static async start(bin = process.env.NATS_SERVER_BIN ?? 'nats-server'): Promise<NatsServerProcess> {
+  static async start(
+    bin = process.env.NATS_SERVER_BIN ?? 'nats-server',
+  ): Promise<NatsServerProcess> {
     const server = new NatsServerProcess(await freePort());
     server.bin = bin;
     await server.startProcess();
@@ -30,12 +32,18 @@ export class NatsServerProcess {
   }
 
   private async startProcess(): Promise<void> {
-    const child = spawn(this.bin, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      this.bin,
+      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
+      {
+        stdio: 'ignore',
+      },
+    );
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    await waitFor(`nats-server on ${this.port}`, () => canConnect('127.0.0.1', this.port, 500), { timeoutMs: 10_000 });
+    await waitFor(`nats-server on ${this.port}`, () => canConnect('127.0.0.1', this.port, 500), {
+      timeoutMs: 10_000,
+    });
   }
 
   /** SIGKILL: clients see the connection drop with no goodbye. */

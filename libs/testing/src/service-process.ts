@@ -66,7 +66,9 @@ export class ServiceProcess {
 
   async isReady(): Promise<boolean> {
     try {
-      const response = await fetch(`${this.url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+      const response = await fetch(`${this.url}/health/ready`, {
+        signal: AbortSignal.timeout(2_000),
+      });
       return response.status === 200;
     } catch {
       return false;

@@ -28,7 +28,13 @@ export class AuditEventRepository {
     await this.tx.runGlobal(async (manager) => {
       for (const [tenantId, tenantRows] of byTenant) {
         await setTenant(manager, tenantId);
-        await manager.createQueryBuilder().insert().into(AuditEventEntity).values(tenantRows as QueryDeepPartialEntity<AuditEventEntity>[]).orIgnore().execute();
+        await manager
+          .createQueryBuilder()
+          .insert()
+          .into(AuditEventEntity)
+          .values(tenantRows as QueryDeepPartialEntity<AuditEventEntity>[])
+          .orIgnore()
+          .execute();
       }
     });
   }
@@ -44,7 +50,10 @@ export class AuditEventRepository {
         .addOrderBy('e.id', 'DESC')
         .limit(limit);
       if (after) {
-        query.andWhere('(e.occurred_at, e.id) < (:at, :id)', { at: after.occurredAt, id: after.id });
+        query.andWhere('(e.occurred_at, e.id) < (:at, :id)', {
+          at: after.occurredAt,
+          id: after.id,
+        });
       }
       return query.getMany();
     });

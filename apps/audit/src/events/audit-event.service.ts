@@ -37,12 +37,19 @@ export class AuditEventService {
     limit: number,
     cursor?: string,
   ): Promise<{ items: StoredAuditEvent[]; nextCursor: string | null }> {
-    const rows = await this.events.list(tenantId, limit + 1, cursor ? decodeCursor(cursor) : undefined);
+    const rows = await this.events.list(
+      tenantId,
+      limit + 1,
+      cursor ? decodeCursor(cursor) : undefined,
+    );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
       items: page.map(toContract),
-      nextCursor: rows.length > limit && last ? encodeCursor({ occurredAt: last.occurredAt, id: last.id }) : null,
+      nextCursor:
+        rows.length > limit && last
+          ? encodeCursor({ occurredAt: last.occurredAt, id: last.id })
+          : null,
     };
   }
 }
@@ -62,7 +69,9 @@ function toContract(row: AuditEventEntity): StoredAuditEvent {
       id: row.actorId,
       ...(row.actorName ? { name: row.actorName } : {}),
     },
-    ...(row.targetType && row.targetId ? { target: { type: row.targetType, id: row.targetId } } : {}),
+    ...(row.targetType && row.targetId
+      ? { target: { type: row.targetType, id: row.targetId } }
+      : {}),
     ...(row.requestId ? { requestId: row.requestId } : {}),
     ...(row.data ? { data: row.data } : {}),
   };
@@ -76,7 +85,12 @@ function decodeCursor(cursor: string): AuditPageCursor {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const occurredAt = new Date(at ?? '');
   if (!id || Number.isNaN(occurredAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new AuditError(ErrorCode.ValidationFailed, AuditErrorCode.InvalidCursor, 'cursor is not one this API returned', 'cursor');
+    throw new AuditError(
+      ErrorCode.ValidationFailed,
+      AuditErrorCode.InvalidCursor,
+      'cursor is not one this API returned',
+      'cursor',
+    );
   }
   return { occurredAt, id };
 }

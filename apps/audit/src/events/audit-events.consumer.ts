@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { AuditEventSchema, parseAuditSubject, type AuditEvent } from '@tenantry/contracts';
 import {
   DurableConsumer,
@@ -31,15 +36,22 @@ export class AuditEventsConsumer
 
   protected override check(message: ConsumedMessage<AuditEvent>): void {
     const route = parseAuditSubject(message.subject);
-    if (!route) throw new PoisonMessageError(`subject ${message.subject} is not audit.<tenantId>.<category>`);
+    if (!route)
+      throw new PoisonMessageError(`subject ${message.subject} is not audit.<tenantId>.<category>`);
     if (route.tenantId !== message.data.tenantId) {
-      throw new PoisonMessageError(`tenantId ${message.data.tenantId} does not match the subject's tenant ${route.tenantId}`);
+      throw new PoisonMessageError(
+        `tenantId ${message.data.tenantId} does not match the subject's tenant ${route.tenantId}`,
+      );
     }
     if (route.category !== message.data.category) {
-      throw new PoisonMessageError(`category ${message.data.category} does not match the subject's category ${route.category}`);
+      throw new PoisonMessageError(
+        `category ${message.data.category} does not match the subject's category ${route.category}`,
+      );
     }
     if (message.id !== message.data.id) {
-      throw new PoisonMessageError(`Nats-Msg-Id ${message.id} must equal the event id ${message.data.id}`);
+      throw new PoisonMessageError(
+        `Nats-Msg-Id ${message.id} must equal the event id ${message.data.id}`,
+      );
     }
   }
 

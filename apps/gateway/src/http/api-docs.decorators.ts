@@ -12,7 +12,11 @@ export function ApiContract(options: {
 }): MethodDecorator {
   return applyDecorators(
     ...(options.body ? [ApiBody({ schema: jsonSchema(options.body, 'input') })] : []),
-    ApiResponse({ status: options.status, description: 'OK', schema: jsonSchema(options.response) }),
+    ApiResponse({
+      status: options.status,
+      description: 'OK',
+      schema: jsonSchema(options.response),
+    }),
     ...options.problems.map((status) => ApiResponse({ status, ...PROBLEM_RESPONSE })),
   );
 }

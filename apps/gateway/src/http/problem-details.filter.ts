@@ -1,4 +1,10 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import {
   ContractValidationError,
   ERROR_HTTP_MAP,
@@ -44,7 +50,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       requestId: String(request.id),
       ...(errors?.length ? { errors } : {}),
     };
-    void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+    void reply
+      .status(problem.status)
+      .header('content-type', 'application/problem+json')
+      .send(problem);
   }
 
   private describe(
@@ -58,22 +67,38 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (exception.code === ErrorCode.Internal) {
         this.logger.error(`${exception.subject} failed: ${exception.message}`);
       }
-      return { code: exception.code, detail: exception.message, reason: exception.reason, errors: exception.errors };
+      return {
+        code: exception.code,
+        detail: exception.message,
+        reason: exception.reason,
+        errors: exception.errors,
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const code = HTTP_STATUS_CODES[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.ValidationFailed);
+      const code =
+        HTTP_STATUS_CODES[status] ??
+        (status >= 500 ? ErrorCode.Internal : ErrorCode.ValidationFailed);
       const detail =
-        status === 404 ? `no route ${request.method} ${request.url.split('?')[0]}` : exception.message;
+        status === 404
+          ? `no route ${request.method} ${request.url.split('?')[0]}`
+          : exception.message;
       return { code, detail, status };
     }
     const fastifyError = exception as { statusCode?: number; message?: string; code?: string };
     if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
       // Fastify's own rejections: malformed JSON, wrong content type, body too large.
       const code = HTTP_STATUS_CODES[fastifyError.statusCode] ?? ErrorCode.ValidationFailed;
-      return { code, detail: fastifyError.message ?? 'invalid request', status: fastifyError.statusCode };
+      return {
+        code,
+        detail: fastifyError.message ?? 'invalid request',
+        status: fastifyError.statusCode,
+      };
     }
     this.logger.error({ err: exception }, `unhandled error on ${request.method} ${request.url}`);
-    return { code: ErrorCode.Internal, detail: `internal error (request id ${String(request.id)})` };
+    return {
+      code: ErrorCode.Internal,
+      detail: `internal error (request id ${String(request.id)})`,
+    };
   }
 }

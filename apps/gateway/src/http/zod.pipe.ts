@@ -10,6 +10,10 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.ou
   ) {}
 
   transform(value: unknown): z.output<S> {
-    return parseContract(this.schema, value ?? {}, this.where === 'body' ? 'request body' : `${this.where} parameters`);
+    return parseContract(
+      this.schema,
+      value ?? {},
+      this.where === 'body' ? 'request body' : `${this.where} parameters`,
+    );
   }
 }

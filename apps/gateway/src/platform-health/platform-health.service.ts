@@ -21,7 +21,11 @@ export class PlatformHealthService {
       BACKEND_SERVICES.map(async (service) => {
         const started = performance.now();
         try {
-          const health = await this.rpc.request(healthCheckRpc(service), {}, { timeoutMs: HEALTH_TIMEOUT_MS });
+          const health = await this.rpc.request(
+            healthCheckRpc(service),
+            {},
+            { timeoutMs: HEALTH_TIMEOUT_MS },
+          );
           services[service] = {
             status: health.status,
             latencyMs: Math.round((performance.now() - started) * 10) / 10,

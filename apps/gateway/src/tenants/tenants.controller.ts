@@ -28,14 +28,23 @@ export class TenantsController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a tenant' })
-  @ApiContract({ status: 201, body: CreateTenantRequestSchema, response: TenantSchema, problems: [400, 409, 503, 504] })
+  @ApiContract({
+    status: 201,
+    body: CreateTenantRequestSchema,
+    response: TenantSchema,
+    problems: [400, 409, 503, 504],
+  })
   create(@Body(new ZodPipe(CreateTenantRequestSchema, 'body')) body: CreateTenantRequest) {
     return this.rpc.request(TenantsRpc.create, body);
   }
 
   @Get()
   @ApiOperation({ summary: 'List tenants, oldest first' })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+  })
   @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
   @ApiContract({ status: 200, response: TenantPageSchema, problems: [400, 503, 504] })
   list(@Query(new ZodPipe(PageQuerySchema, 'query')) query: z.output<typeof PageQuerySchema>) {
@@ -54,7 +63,11 @@ export class TenantsController {
   @ApiTags('audit')
   @ApiOperation({ summary: "A tenant's audit events, newest first" })
   @ApiParam({ name: 'tenantId', schema: { type: 'string', format: 'uuid' } })
-  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+  })
   @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
   @ApiContract({ status: 200, response: AuditEventPageSchema, problems: [400, 503, 504] })
   auditEvents(

@@ -9,15 +9,29 @@ export enum TenantErrorCode {
 
 export class TenantError extends ServiceError {
   static slugTaken(slug: string): TenantError {
-    return new TenantError(ErrorCode.Conflict, TenantErrorCode.SlugTaken, `slug "${slug}" is already taken; choose another`, 'slug');
+    return new TenantError(
+      ErrorCode.Conflict,
+      TenantErrorCode.SlugTaken,
+      `slug "${slug}" is already taken; choose another`,
+      'slug',
+    );
   }
 
   static notFound(id: string): TenantError {
-    return new TenantError(ErrorCode.NotFound, TenantErrorCode.NotFound, `tenant ${id} does not exist`);
+    return new TenantError(
+      ErrorCode.NotFound,
+      TenantErrorCode.NotFound,
+      `tenant ${id} does not exist`,
+    );
   }
 
   static invalidCursor(): TenantError {
-    return new TenantError(ErrorCode.ValidationFailed, TenantErrorCode.InvalidCursor, 'cursor is not one this API returned', 'cursor');
+    return new TenantError(
+      ErrorCode.ValidationFailed,
+      TenantErrorCode.InvalidCursor,
+      'cursor is not one this API returned',
+      'cursor',
+    );
   }
 
   private constructor(code: ErrorCode, reason: TenantErrorCode, message: string, field?: string) {

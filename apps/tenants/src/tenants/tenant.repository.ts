@@ -17,7 +17,11 @@ export class TenantRepository {
       return true;
     } catch (error) {
       const e = error as { driverError?: { code?: string; constraint?: string } };
-      if (e.driverError?.code === UNIQUE_VIOLATION && e.driverError.constraint === 'tenants_slug_unique') return false;
+      if (
+        e.driverError?.code === UNIQUE_VIOLATION &&
+        e.driverError.constraint === 'tenants_slug_unique'
+      )
+        return false;
       throw error;
     }
   }

@@ -48,7 +48,8 @@ export class TenantService {
     const page = rows.slice(0, limit);
     return {
       items: page.map(toContract),
-      nextCursor: rows.length > limit ? Buffer.from(page[page.length - 1]!.id).toString('base64url') : null,
+      nextCursor:
+        rows.length > limit ? Buffer.from(page[page.length - 1]!.id).toString('base64url') : null,
     };
   }
 
@@ -73,7 +74,9 @@ export class TenantService {
         msgId: `tenant-created:${tenant.id}`,
       }),
     ]).catch((error: Error) => {
-      this.logger.error(`tenant ${tenant.id} created, but its events were not published: ${error.message}`);
+      this.logger.error(
+        `tenant ${tenant.id} created, but its events were not published: ${error.message}`,
+      );
       throw error;
     });
   }
@@ -92,6 +95,7 @@ function toContract(entity: TenantEntity): Tenant {
 
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString();
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw TenantError.invalidCursor();
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id))
+    throw TenantError.invalidCursor();
   return id;
 }

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 export const UuidSchema = z.uuid({ error: 'must be a UUID' });
-export const TimestampSchema = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' });
+export const TimestampSchema = z.iso.datetime({
+  offset: true,
+  error: 'must be an ISO 8601 date-time',
+});
 
 export const PageQuerySchema = z.object({
   limit: z.coerce

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { defineRpc } from '../common/rpc.js';
 import { PageQuerySchema, pageOf, TimestampSchema, UuidSchema } from '../common/primitives.js';
 
-export const TENANT_STATUSES = ['provisioning', 'active', 'suspended', 'deleting', 'deleted'] as const;
+export const TENANT_STATUSES = [
+  'provisioning',
+  'active',
+  'suspended',
+  'deleting',
+  'deleted',
+] as const;
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -13,14 +19,17 @@ export const CreateTenantRequestSchema = z.strictObject(
       .trim()
       .min(1, { error: 'must be a string of 1 to 200 characters' })
       .max(200, { error: 'must be a string of 1 to 200 characters' }),
-    slug: z
-      .string({ error: 'must be a string' })
-      .regex(SLUG_PATTERN, {
-        error:
-          'must be 1 to 63 lowercase letters, digits or hyphens, starting and ending with a letter or digit',
-      }),
+    slug: z.string({ error: 'must be a string' }).regex(SLUG_PATTERN, {
+      error:
+        'must be 1 to 63 lowercase letters, digits or hyphens, starting and ending with a letter or digit',
+    }),
   },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'must be an object') },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s): ${issue.keys.join(', ')}`
+        : 'must be an object',
+  },
 );
 export type CreateTenantRequest = z.infer<typeof CreateTenantRequestSchema>;
 

@@ -1,7 +1,10 @@
 import { Counter, Histogram, register } from 'prom-client';
 
 function counter(name: string, help: string, labelNames: string[]): Counter<string> {
-  return (register.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames });
+  return (
+    (register.getSingleMetric(name) as Counter<string> | undefined) ??
+    new Counter({ name, help, labelNames })
+  );
 }
 
 export const consumerMetrics = {

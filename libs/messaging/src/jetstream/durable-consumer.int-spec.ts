@@ -7,7 +7,10 @@ import { DurableConsumer, PoisonMessageError, type ConsumedMessage } from './dur
 import { EventPublisher } from './event-publisher.js';
 import { StreamManager } from './stream-manager.js';
 
-const Item = z.object({ n: z.number().int(), mode: z.enum(['ok', 'poison', 'always-fail', 'fail-once', 'transient']).default('ok') });
+const Item = z.object({
+  n: z.number().int(),
+  mode: z.enum(['ok', 'poison', 'always-fail', 'fail-once', 'transient']).default('ok'),
+});
 type ItemT = z.output<typeof Item>;
 
 class TransientError extends Error {}
@@ -39,7 +42,8 @@ class TestConsumer extends DurableConsumer<typeof Item> {
   }
 
   protected override check(message: ConsumedMessage<ItemT>): void {
-    if (message.data.mode === 'poison') throw new PoisonMessageError(`item ${message.data.n} is poison`);
+    if (message.data.mode === 'poison')
+      throw new PoisonMessageError(`item ${message.data.n} is poison`);
   }
 
   protected async handleBatch(batch: ConsumedMessage<ItemT>[]): Promise<void> {
@@ -47,8 +51,10 @@ class TestConsumer extends DurableConsumer<typeof Item> {
       const attempt = (this.attempts.get(m.id) ?? 0) + 1;
       this.attempts.set(m.id, attempt);
       if (m.data.mode === 'always-fail') throw new Error(`item ${m.data.n} cannot be stored`);
-      if (m.data.mode === 'fail-once' && m.deliveryCount === 1) throw new Error(`item ${m.data.n} fails on first delivery`);
-      if (m.data.mode === 'transient' && attempt <= 3) throw new TransientError('database is restarting');
+      if (m.data.mode === 'fail-once' && m.deliveryCount === 1)
+        throw new Error(`item ${m.data.n} fails on first delivery`);
+      if (m.data.mode === 'transient' && attempt <= 3)
+        throw new TransientError('database is restarting');
     }
     // Commit: all or nothing, like one transaction.
     for (const m of batch) this.stored.set(m.id, m.data);
@@ -77,7 +83,11 @@ describe('JetStream durable consumer (real server)', () => {
     const name = streams.streamName('PARKED');
     const info = await nats.jsm.streams.info(name);
     const out: { reason: string; data: unknown; deliveries: string }[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    for (
+      let seq = info.state.first_seq;
+      seq <= info.state.last_seq && info.state.messages > 0;
+      seq++
+    ) {
       const msg = await nats.jsm.streams.getMessage(name, { seq });
       if (!msg) continue;
       out.push({
@@ -89,7 +99,11 @@ describe('JetStream durable consumer (real server)', () => {
     return out;
   };
 
-  const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
+  const until = async (
+    what: string,
+    check: () => boolean | Promise<boolean>,
+    timeoutMs = 20_000,
+  ) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -110,7 +124,8 @@ describe('JetStream durable consumer (real server)', () => {
   });
 
   afterAll(async () => {
-    for (const key of options.streams) await nats.jsm.streams.delete(streams.streamName(key)).catch(() => undefined);
+    for (const key of options.streams)
+      await nats.jsm.streams.delete(streams.streamName(key)).catch(() => undefined);
     await nats.drain();
   });
 
@@ -137,14 +152,19 @@ describe('JetStream durable consumer (real server)', () => {
   });
 
   it('parks invalid and rejected messages at once with their reason, and carries on', async () => {
-    await nats.js.publish(options.namespace.subject('usage.t1.raw'), 'not json', { msgID: randomUUID() });
+    await nats.js.publish(options.namespace.subject('usage.t1.raw'), 'not json', {
+      msgID: randomUUID(),
+    });
     await publisher.publish(z.unknown(), 'usage.t1.raw', { n: 'seven' }, { msgId: randomUUID() });
     await publish(3, 'poison');
     await publish(4);
     const consumer = new TestConsumer(nats, `poison-${randomBytes(3).toString('hex')}`);
     await consumer.start();
     try {
-      await until('3 parked, 1 stored', async () => consumer.stored.size === 1 && (await parked()).length === 3);
+      await until(
+        '3 parked, 1 stored',
+        async () => consumer.stored.size === 1 && (await parked()).length === 3,
+      );
       const reasons = (await parked()).map((p) => p.reason);
       expect(reasons).toEqual([
         'payload is not valid JSON',
@@ -168,7 +188,11 @@ describe('JetStream durable consumer (real server)', () => {
       await until('11 parked', async () => (await parked()).length === 1, 30_000);
       await until('3 stored', () => consumer.stored.size === 3);
       const [p] = await parked();
-      expect(p).toEqual({ reason: 'item 11 cannot be stored', deliveries: '3', data: { n: 11, mode: 'always-fail' } });
+      expect(p).toEqual({
+        reason: 'item 11 cannot be stored',
+        deliveries: '3',
+        data: { n: 11, mode: 'always-fail' },
+      });
       expect([...consumer.stored.values()].map((v) => v.n).sort()).toEqual([10, 12, 13]);
     } finally {
       await consumer.stop();
@@ -198,7 +222,10 @@ describe('JetStream durable consumer (real server)', () => {
     const second = new TestConsumer(nats, durable);
     await second.start();
     try {
-      await until('all stored across both', () => new Set([...first.stored.keys(), ...second.stored.keys()]).size === 300);
+      await until(
+        'all stored across both',
+        () => new Set([...first.stored.keys(), ...second.stored.keys()]).size === 300,
+      );
     } finally {
       await second.stop();
     }

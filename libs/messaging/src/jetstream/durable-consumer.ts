@@ -113,7 +113,9 @@ export abstract class DurableConsumer<S extends z.ZodType> {
       // The server's bound sits above ours, so our code parks first and nothing stalls silently.
       max_deliver: this.maxDeliver + 2,
       max_ack_pending: this.batchSize * 4,
-      filter_subject: ns.subject(this.options.filterSubject ?? Streams[this.options.stream].subjects[0]),
+      filter_subject: ns.subject(
+        this.options.filterSubject ?? Streams[this.options.stream].subjects[0],
+      ),
     };
   }
 
@@ -128,7 +130,10 @@ export abstract class DurableConsumer<S extends z.ZodType> {
         filter_subject: config.filter_subject,
       });
     } catch (error) {
-      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)) throw error;
+      if (!(
+        error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound
+      ))
+        throw error;
       await this.nats.jsm.consumers.add(this.streamName, config);
     }
   }
@@ -168,7 +173,10 @@ export abstract class DurableConsumer<S extends z.ZodType> {
     }
     if (!valid.length) return;
     try {
-      await this.commitWithRetry(valid.map((v) => v.item), valid.map((v) => v.msg));
+      await this.commitWithRetry(
+        valid.map((v) => v.item),
+        valid.map((v) => v.msg),
+      );
       for (const { msg } of valid) msg.ack();
       consumerMetrics.processed.inc(this.labels, valid.length);
       consumerMetrics.batchSize.observe(this.labels, valid.length);
@@ -186,12 +194,18 @@ export abstract class DurableConsumer<S extends z.ZodType> {
         } catch (single) {
           if (this.stopped && this.isTransient(single)) return;
           if (single instanceof PoisonMessageError || msg.info.deliveryCount >= this.maxDeliver) {
-            await this.park(msg, (single as Error).message, single instanceof PoisonMessageError ? 'rejected' : 'failing');
+            await this.park(
+              msg,
+              (single as Error).message,
+              single instanceof PoisonMessageError ? 'rejected' : 'failing',
+            );
           } else {
             this.logger.warn(
               `message ${item.id} failed (delivery ${msg.info.deliveryCount} of ${this.maxDeliver}): ${(single as Error).message}`,
             );
-            msg.nak(RETRY_BACKOFF_MS[Math.min(msg.info.deliveryCount, RETRY_BACKOFF_MS.length - 1)]);
+            msg.nak(
+              RETRY_BACKOFF_MS[Math.min(msg.info.deliveryCount, RETRY_BACKOFF_MS.length - 1)],
+            );
           }
         }
       }
@@ -199,7 +213,10 @@ export abstract class DurableConsumer<S extends z.ZodType> {
   }
 
   /** Transient failures are retried here, in place, until they pass or the consumer stops. */
-  private async commitWithRetry(items: ConsumedMessage<z.output<S>>[], msgs: JsMsg[]): Promise<void> {
+  private async commitWithRetry(
+    items: ConsumedMessage<z.output<S>>[],
+    msgs: JsMsg[],
+  ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.handleBatch(items);
@@ -208,7 +225,9 @@ export abstract class DurableConsumer<S extends z.ZodType> {
         if (!this.isTransient(error) || this.stopped) throw error;
         consumerMetrics.retries.inc(this.labels);
         if (attempt % 10 === 0) {
-          this.logger.warn(`batch of ${items.length} waits for a dependency: ${(error as Error).message}`);
+          this.logger.warn(
+            `batch of ${items.length} waits for a dependency: ${(error as Error).message}`,
+          );
         }
         for (const msg of msgs) msg.working();
         await delay(RETRY_BACKOFF_MS[Math.min(attempt, RETRY_BACKOFF_MS.length - 1)]!);
@@ -241,7 +260,11 @@ export abstract class DurableConsumer<S extends z.ZodType> {
   }
 
   /** Copies the message to `parked.<stream>.<consumer>` with its reason, then terminates it. */
-  private async park(msg: JsMsg, reason: string, kind: 'invalid' | 'rejected' | 'failing'): Promise<void> {
+  private async park(
+    msg: JsMsg,
+    reason: string,
+    kind: 'invalid' | 'rejected' | 'failing',
+  ): Promise<void> {
     const h = natsHeaders();
     for (const [key, values] of msg.headers ?? []) {
       if (key !== Headers.msgId) for (const v of values) h.append(key, v);
@@ -252,10 +275,14 @@ export abstract class DurableConsumer<S extends z.ZodType> {
     h.set(Headers.parkedConsumer, this.options.durable);
     h.set(Headers.parkedDeliveries, String(msg.info.deliveryCount));
     const ns = this.nats.options.namespace;
-    await this.nats.js.publish(ns.subject(`parked.${this.options.stream.toLowerCase()}.${this.options.durable}`), msg.data, {
-      headers: h,
-      msgID: `${this.streamName}:${msg.seq}`,
-    });
+    await this.nats.js.publish(
+      ns.subject(`parked.${this.options.stream.toLowerCase()}.${this.options.durable}`),
+      msg.data,
+      {
+        headers: h,
+        msgID: `${this.streamName}:${msg.seq}`,
+      },
+    );
     msg.term(reason.slice(0, 200));
     consumerMetrics.parked.inc({ ...this.labels, reason: kind });
     this.logger.warn(`parked message ${msg.seq} from ${msg.subject}: ${reason}`);

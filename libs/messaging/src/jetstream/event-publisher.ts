@@ -7,7 +7,12 @@ import {
   type AuditEvent,
 } from '@tenantry/contracts';
 import type { z } from 'zod';
-import { contextToHeaders, messageContext, newContext, type MessageContext } from '../context/message-context.js';
+import {
+  contextToHeaders,
+  messageContext,
+  newContext,
+  type MessageContext,
+} from '../context/message-context.js';
 import type { NatsService } from '../nats/nats.service.js';
 
 const encoder = new TextEncoder();
@@ -45,7 +50,10 @@ export class EventPublisher {
   publishAudit(event: AuditEvent, context?: MessageContext): Promise<PubAck> {
     return this.publish(AuditEventSchema, auditSubject(event.tenantId, event.category), event, {
       msgId: event.id,
-      context: context ?? { ...(messageContext.current() ?? newContext()), tenantId: event.tenantId },
+      context: context ?? {
+        ...(messageContext.current() ?? newContext()),
+        tenantId: event.tenantId,
+      },
     });
   }
 }

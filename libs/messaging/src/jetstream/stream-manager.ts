@@ -45,7 +45,8 @@ export class StreamManager {
     for (let attempt = 0; ; attempt++) {
       try {
         const info = await this.nats.jsm.streams.info(config.name).catch((error: unknown) => {
-          if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return null;
+          if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)
+            return null;
           throw error;
         });
         if (!info) {

@@ -55,7 +55,10 @@ export class NatsService implements OnApplicationShutdown {
       return await Promise.race([
         this.nc.rtt(),
         new Promise<number>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`NATS did not answer within ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`NATS did not answer within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
         }),
       ]);
     } finally {

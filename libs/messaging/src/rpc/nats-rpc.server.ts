@@ -37,7 +37,9 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
     const { namespace, service } = this.nats.options;
     for (const [pattern, handler] of this.messageHandlers) {
       if (handler.isEventHandler) {
-        throw new Error(`@EventPattern(${pattern}) is not supported: durable events go through JetStream consumers`);
+        throw new Error(
+          `@EventPattern(${pattern}) is not supported: durable events go through JetStream consumers`,
+        );
       }
       const subject = namespace.rpcSubject(pattern);
       const sub = this.nats.nc.subscribe(subject, {

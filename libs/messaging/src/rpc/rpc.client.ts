@@ -7,7 +7,12 @@ import {
   type RpcRequest,
   type RpcResponse,
 } from '@tenantry/contracts';
-import { contextToHeaders, messageContext, newContext, type MessageContext } from '../context/message-context.js';
+import {
+  contextToHeaders,
+  messageContext,
+  newContext,
+  type MessageContext,
+} from '../context/message-context.js';
 import type { NatsService } from '../nats/nats.service.js';
 import { rpcMetrics } from './rpc.metrics.js';
 import { RpcError } from './service-error.js';
@@ -50,7 +55,11 @@ export class RpcClient {
     const envelope = RpcReplySchema.safeParse(JSON.parse(decoder.decode(raw)));
     if (!envelope.success) {
       stop({ outcome: ErrorCode.Internal });
-      throw new RpcError(ErrorCode.Internal, `malformed reply on ${contract.subject}`, contract.subject);
+      throw new RpcError(
+        ErrorCode.Internal,
+        `malformed reply on ${contract.subject}`,
+        contract.subject,
+      );
     }
     if (!envelope.data.ok) {
       const { code, message, reason, errors } = envelope.data.error;
@@ -64,9 +73,16 @@ export class RpcClient {
   private transportError(error: unknown, subject: string, timeout: number): RpcError {
     const service = subject.split('.')[0];
     if (error instanceof RequestError && error.isNoResponders()) {
-      return new RpcError(ErrorCode.ServiceUnavailable, `the ${service} service is not available`, subject);
+      return new RpcError(
+        ErrorCode.ServiceUnavailable,
+        `the ${service} service is not available`,
+        subject,
+      );
     }
-    if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) {
+    if (
+      error instanceof TimeoutError ||
+      (error instanceof RequestError && error.cause instanceof TimeoutError)
+    ) {
       return new RpcError(
         ErrorCode.Timeout,
         `the ${service} service did not answer within ${timeout} ms`,

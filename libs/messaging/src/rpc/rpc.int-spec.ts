@@ -15,10 +15,17 @@ import { ServiceError } from './service-error.js';
 
 const Greet = defineRpc(
   'greeter.greetings.create',
-  z.object({ name: z.string().min(1, { error: 'must not be empty' }), times: z.number().int().default(1) }),
+  z.object({
+    name: z.string().min(1, { error: 'must not be empty' }),
+    times: z.number().int().default(1),
+  }),
   z.object({ text: z.string(), tenantId: z.string().nullable(), requestId: z.string() }),
 );
-const Fail = defineRpc('greeter.failures.create', z.object({ kind: z.enum(['service', 'crash']) }), z.object({}));
+const Fail = defineRpc(
+  'greeter.failures.create',
+  z.object({ kind: z.enum(['service', 'crash']) }),
+  z.object({}),
+);
 const Missing = defineRpc('nobody.things.get', z.object({}), z.object({}));
 
 @Controller()
@@ -26,12 +33,17 @@ class GreeterController {
   @RpcHandler(Greet)
   greet(@Payload() request: RpcPayload<typeof Greet>) {
     const ctx = messageContext.current();
-    return { text: `hello ${request.name} x${request.times}`, tenantId: ctx?.tenantId ?? null, requestId: ctx!.requestId };
+    return {
+      text: `hello ${request.name} x${request.times}`,
+      tenantId: ctx?.tenantId ?? null,
+      requestId: ctx!.requestId,
+    };
   }
 
   @RpcHandler(Fail)
   fail(@Payload() request: RpcPayload<typeof Fail>) {
-    if (request.kind === 'service') throw new ServiceError(ErrorCode.Conflict, 'already greeted', 'GREETER_DUPLICATE');
+    if (request.kind === 'service')
+      throw new ServiceError(ErrorCode.Conflict, 'already greeted', 'GREETER_DUPLICATE');
     throw new Error('boom');
   }
 }
@@ -55,8 +67,13 @@ describe('request/reply over NATS (real server)', () => {
     serverNats = await NatsService.connect(options);
     clientNats = await NatsService.connect({ ...options, service: 'caller' });
     client = new RpcClient(clientNats);
-    const moduleRef = await Test.createTestingModule({ controllers: [GreeterController] }).compile();
-    app = moduleRef.createNestMicroservice({ strategy: new NatsRpcServer(serverNats), logger: false });
+    const moduleRef = await Test.createTestingModule({
+      controllers: [GreeterController],
+    }).compile();
+    app = moduleRef.createNestMicroservice({
+      strategy: new NatsRpcServer(serverNats),
+      logger: false,
+    });
     await app.listen();
   });
 
@@ -69,7 +86,11 @@ describe('request/reply over NATS (real server)', () => {
   it('round-trips a validated request, applying defaults, with context in headers', async () => {
     const context = newContext({ tenantId: '0193a0f0-0000-7000-8000-000000000001' });
     const reply = await client.request(Greet, { name: 'Ada' }, { context });
-    expect(reply).toEqual({ text: 'hello Ada x1', tenantId: context.tenantId, requestId: context.requestId });
+    expect(reply).toEqual({
+      text: 'hello Ada x1',
+      tenantId: context.tenantId,
+      requestId: context.requestId,
+    });
   });
 
   it('rejects a bad request before sending it, naming the field', async () => {
@@ -80,8 +101,15 @@ describe('request/reply over NATS (real server)', () => {
   });
 
   it('validates on the server too, for callers that bypass the client', async () => {
-    const reply = await clientNats.nc.request(options.namespace.rpcSubject(Greet.subject), JSON.stringify({ name: 7 }), { timeout: 2_000 });
-    const body = reply.json<{ ok: boolean; error: { code: string; errors: { field: string }[] } }>();
+    const reply = await clientNats.nc.request(
+      options.namespace.rpcSubject(Greet.subject),
+      JSON.stringify({ name: 7 }),
+      { timeout: 2_000 },
+    );
+    const body = reply.json<{
+      ok: boolean;
+      error: { code: string; errors: { field: string }[] };
+    }>();
     expect(body.ok).toBe(false);
     expect(body.error.code).toBe(ErrorCode.ValidationFailed);
     expect(body.error.errors[0]!.field).toBe('name');
@@ -111,11 +139,18 @@ describe('request/reply over NATS (real server)', () => {
 
   it('shares load between replicas in the queue group', async () => {
     const second = await NatsService.connect(options);
-    const moduleRef = await Test.createTestingModule({ controllers: [GreeterController] }).compile();
-    const replica = moduleRef.createNestMicroservice({ strategy: new NatsRpcServer(second), logger: false });
+    const moduleRef = await Test.createTestingModule({
+      controllers: [GreeterController],
+    }).compile();
+    const replica = moduleRef.createNestMicroservice({
+      strategy: new NatsRpcServer(second),
+      logger: false,
+    });
     await replica.listen();
     try {
-      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => client.request(Greet, { name: `n${i}` })));
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => client.request(Greet, { name: `n${i}` })),
+      );
       expect(replies).toHaveLength(50);
       const subs = [serverNats, second].map((n) => n.nc.stats().inMsgs);
       expect(subs.every((count) => count > 0)).toBe(true);

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_HTTP_PORTS, Namespace, type ServiceName } from '@tenantry/contracts';
-import type { DatabaseOptions } from '@tenantry/persistence';
 import { z } from 'zod';
 
 const port = (what: string) =>
@@ -35,7 +34,9 @@ const optionalUrl = (schemes: string[]) => z.union([z.literal(''), url(schemes)]
 const baseSchema = z.object({
   TENANTRY_NAMESPACE: z
     .string()
-    .regex(Namespace.PATTERN, { error: 'must be empty or lowercase letters, digits and _ (max 24, starting with a letter)' })
+    .regex(Namespace.PATTERN, {
+      error: 'must be empty or lowercase letters, digits and _ (max 24, starting with a letter)',
+    })
     .or(z.literal(''))
     .default(''),
   HTTP_HOST: z.string().min(1, { error: 'must be a host name or address' }).default('0.0.0.0'),
@@ -57,18 +58,38 @@ const baseSchema = z.object({
 const databaseSchema = z.object({
   DB_HOST: z.string().min(1, { error: 'must be a host name or address' }).default('127.0.0.1'),
   DB_PORT: port('PostgreSQL').default(5432),
-  DB_NAME: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'must be a PostgreSQL database name (lowercase, digits, _)' }).optional(),
+  DB_NAME: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
+      error: 'must be a PostgreSQL database name (lowercase, digits, _)',
+    })
+    .optional(),
   DB_OWNER_USER: z.string().min(1).optional(),
   DB_OWNER_PASSWORD: z.string().optional(),
   DB_APP_USER: z.string().min(1).optional(),
   DB_APP_PASSWORD: z.string().optional(),
-  DB_BOOTSTRAP_URL: optionalUrl(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/postgres'),
+  DB_BOOTSTRAP_URL: optionalUrl(['postgres', 'postgresql']).default(
+    'postgres://postgres@127.0.0.1:5432/postgres',
+  ),
   DB_POOL_SIZE: positiveInt('connections').default(10),
 });
 
 const redisSchema = z.object({
   REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
 });
+
+/** Same shape as @tenantry/persistence's DatabaseOptions (declared here so the gateway never depends on persistence). */
+export interface DatabaseConfig {
+  host: string;
+  port: number;
+  database: string;
+  ownerUser: string;
+  ownerPassword?: string;
+  appUser: string;
+  appPassword?: string;
+  bootstrapUrl?: string;
+  poolSize: number;
+}
 
 export interface ServiceConfig {
   service: ServiceName;
@@ -81,7 +102,7 @@ export interface ServiceConfig {
   streamReplicas: number;
   shutdownTimeoutMs: number;
   instanceId: string;
-  database?: DatabaseOptions;
+  database?: DatabaseConfig;
   redisUrl?: string;
 }
 
@@ -141,7 +162,10 @@ export function parseConfig(
 }
 
 /** parseConfig for a process entry point: on a bad value, one line on stderr and exit code 78 (EX_CONFIG). */
-export function loadConfig(service: ServiceName, needs: { database?: boolean; redis?: boolean }): ServiceConfig {
+export function loadConfig(
+  service: ServiceName,
+  needs: { database?: boolean; redis?: boolean },
+): ServiceConfig {
   try {
     return parseConfig(service, needs);
   } catch (error) {

@@ -28,7 +28,9 @@ export class HealthController {
       this.health.checkList.map((check) => async () => {
         const session = this.indicators.check(check.name);
         const result = await runCheck(check);
-        return result.status === 'up' ? session.up() : session.down({ message: result.message ?? 'down' });
+        return result.status === 'up'
+          ? session.up()
+          : session.down({ message: result.message ?? 'down' });
       }),
     );
   }

@@ -20,7 +20,9 @@ export class HealthService {
   }
 
   async readiness(): Promise<ServiceHealth> {
-    const results = await Promise.all(this.checks.map(async (c) => [c.name, await runCheck(c)] as const));
+    const results = await Promise.all(
+      this.checks.map(async (c) => [c.name, await runCheck(c)] as const),
+    );
     const checks = Object.fromEntries(results);
     return {
       service: this.config.service,

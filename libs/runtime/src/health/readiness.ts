@@ -23,7 +23,10 @@ export function redisCheck(redis: Redis): ReadinessCheck {
   };
 }
 
-export async function runCheck(check: ReadinessCheck, timeoutMs = 1_500): Promise<{ status: 'up' | 'down'; message?: string }> {
+export async function runCheck(
+  check: ReadinessCheck,
+  timeoutMs = 1_500,
+): Promise<{ status: 'up' | 'down'; message?: string }> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
