@@ -4,3 +4,6 @@ export * from './migrations.js';
 export * from './tenant-transactions.js';
 export * from './transient-error.js';
 export * from './persistence.module.js';
+export * from './outbox/outbox.js';
+export * from './outbox/outbox-relay.js';
+export * from './outbox/outbox.module.js';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { addToOutbox, type OutboxMessage } from '@tenantry/persistence';
 import type { Repository } from 'typeorm';
 import { TenantEntity } from './tenant.entity.js';
 
@@ -10,10 +11,16 @@ const UNIQUE_VIOLATION = '23505';
 export class TenantRepository {
   constructor(@InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>) {}
 
-  /** Inserts a tenant; returns false when the slug is taken. */
-  async insert(tenant: TenantEntity): Promise<boolean> {
+  /**
+   * Inserts a tenant and its outgoing events in one transaction, so the events
+   * exist exactly when the tenant does. Returns false when the slug is taken.
+   */
+  async insert(tenant: TenantEntity, events: OutboxMessage[]): Promise<boolean> {
     try {
-      await this.tenants.insert(tenant);
+      await this.tenants.manager.transaction(async (manager) => {
+        await manager.insert(TenantEntity, tenant);
+        await addToOutbox(manager, events);
+      });
       return true;
     } catch (error) {
       const e = error as { driverError?: { code?: string; constraint?: string } };

@@ -1,11 +1,12 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   TenantEvents,
   type CreateTenantRequest,
   type Tenant,
   type TenantPage,
 } from '@tenantry/contracts';
-import { EventPublisher, messageContext } from '@tenantry/messaging';
+import { messageContext } from '@tenantry/messaging';
+import { Outbox, outboxAudit, outboxEvent, type OutboxMessage } from '@tenantry/persistence';
 import { v7 as uuidv7 } from 'uuid';
 import { TenantEntity } from './tenant.entity.js';
 import { TenantError } from './tenant.exception.js';
@@ -13,11 +14,9 @@ import { TenantRepository } from './tenant.repository.js';
 
 @Injectable()
 export class TenantService {
-  private readonly logger = new Logger(TenantService.name);
-
   constructor(
     @Inject(TenantRepository) private readonly tenants: TenantRepository,
-    @Inject(EventPublisher) private readonly events: EventPublisher,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
   async create(request: CreateTenantRequest): Promise<Tenant> {
@@ -30,9 +29,10 @@ export class TenantService {
       createdAt: now,
       updatedAt: now,
     });
-    if (!(await this.tenants.insert(entity))) throw TenantError.slugTaken(request.slug);
     const tenant = toContract(entity);
-    await this.announce(tenant);
+    if (!(await this.tenants.insert(entity, this.announcements(tenant))))
+      throw TenantError.slugTaken(request.slug);
+    this.outbox.kick();
     return tenant;
   }
 
@@ -53,32 +53,34 @@ export class TenantService {
     };
   }
 
-  /** The audit entry and the domain event for a new tenant. */
-  private async announce(tenant: Tenant): Promise<void> {
+  /** The audit entry and the domain event for a new tenant, committed with it through the outbox. */
+  private announcements(tenant: Tenant): OutboxMessage[] {
     const context = messageContext.current();
-    await Promise.all([
-      this.events.publishAudit({
-        schemaVersion: 1,
-        id: uuidv7(),
-        tenantId: tenant.id,
-        occurredAt: tenant.createdAt,
-        category: 'tenants',
-        action: 'tenant.created',
-        outcome: 'success',
-        actor: { type: context?.actor ? 'user' : 'system', id: context?.actor ?? 'tenants' },
-        target: { type: 'tenant', id: tenant.id },
-        requestId: context?.requestId,
-        data: { name: tenant.name, slug: tenant.slug },
-      }),
-      this.events.publish(TenantEvents.created.schema, TenantEvents.created.subject, tenant, {
-        msgId: `tenant-created:${tenant.id}`,
-      }),
-    ]).catch((error: Error) => {
-      this.logger.error(
-        `tenant ${tenant.id} created, but its events were not published: ${error.message}`,
-      );
-      throw error;
-    });
+    return [
+      outboxAudit(
+        {
+          schemaVersion: 1,
+          id: uuidv7(),
+          tenantId: tenant.id,
+          occurredAt: tenant.createdAt,
+          category: 'tenants',
+          action: 'tenant.created',
+          outcome: 'success',
+          actor: { type: context?.actor ? 'user' : 'system', id: context?.actor ?? 'tenants' },
+          target: { type: 'tenant', id: tenant.id },
+          requestId: context?.requestId,
+          data: { name: tenant.name, slug: tenant.slug },
+        },
+        context && { ...context, tenantId: tenant.id },
+      ),
+      outboxEvent(
+        TenantEvents.created.schema,
+        TenantEvents.created.subject,
+        tenant,
+        `tenant-created:${tenant.id}`,
+        context,
+      ),
+    ];
   }
 }
 

@@ -1,0 +1,148 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Namespace, type AuditEvent } from '@tenantry/contracts';
+import { NatsService, StreamManager, type MessagingOptions } from '@tenantry/messaging';
+import { NatsServerProcess } from '@tenantry/testing';
+import { DataSource } from 'typeorm';
+import { bootstrapDatabase, dropDatabase } from '../bootstrap-database.js';
+import type { DatabaseOptions } from '../database.options.js';
+import { runMigrations } from '../migrations.js';
+import { addToOutbox, createOutboxTable, outboxAudit } from './outbox.js';
+import { OutboxRelay } from './outbox-relay.js';
+
+const BOOTSTRAP_URL = process.env.DB_BOOTSTRAP_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const database = `tenantry_outbox_${randomBytes(5).toString('hex')}`;
+const db: DatabaseOptions = {
+  host: '127.0.0.1',
+  port: 5432,
+  database,
+  ownerUser: `${database}_owner`,
+  appUser: `${database}_app`,
+  bootstrapUrl: BOOTSTRAP_URL,
+  poolSize: 4,
+};
+
+class CreateOutbox1700000000000 {
+  name = 'CreateOutbox1700000000000';
+  up = createOutboxTable;
+  async down() {}
+}
+
+function auditEvent(tenantId: string, n: number): AuditEvent {
+  return {
+    schemaVersion: 1,
+    id: randomUUID(),
+    tenantId,
+    occurredAt: new Date().toISOString(),
+    category: 'outbox-test',
+    action: 'thing.done',
+    outcome: 'success',
+    actor: { type: 'system', id: 'test' },
+    data: { n },
+  };
+}
+
+/** The outbox against real PostgreSQL and a private nats-server that the test stops and starts. */
+describe('transactional outbox', () => {
+  let natsServer: NatsServerProcess;
+  let nats: NatsService;
+  let dataSource: DataSource;
+  let relay: OutboxRelay;
+  const namespace = new Namespace(`o${randomBytes(4).toString('hex')}`);
+
+  const streamCount = async () =>
+    (await nats.jsm.streams.info(namespace.stream('AUDIT'))).state.messages;
+  const outboxCount = async () =>
+    Number((await dataSource.query(`SELECT count(*) AS n FROM outbox`))[0].n);
+  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check().catch(() => false))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  beforeAll(async () => {
+    natsServer = await NatsServerProcess.start();
+    const options: MessagingOptions = {
+      service: 'outbox-test',
+      natsUrl: natsServer.url,
+      namespace,
+      requestTimeoutMs: 2_000,
+      streams: ['AUDIT'],
+      streamReplicas: 1,
+      instanceId: 'test',
+    };
+    nats = await NatsService.connect(options);
+    await new StreamManager(nats).ensure(['AUDIT']);
+    await bootstrapDatabase(db);
+    await runMigrations(db, [CreateOutbox1700000000000]);
+    dataSource = await new DataSource({
+      type: 'postgres',
+      host: '127.0.0.1',
+      port: 5432,
+      database,
+      username: db.appUser,
+      installExtensions: false,
+    }).initialize();
+    relay = new OutboxRelay(dataSource, nats, { pollMs: 100 });
+    relay.start();
+  });
+
+  afterAll(async () => {
+    await relay?.stop();
+    await dataSource?.destroy();
+    await nats?.drain().catch(() => undefined);
+    await natsServer?.stop();
+    await dropDatabase(BOOTSTRAP_URL, database, [db.appUser, db.ownerUser]);
+  });
+
+  it('publishes only what committed: a rolled-back transaction sends nothing', async () => {
+    const tenantId = randomUUID();
+    await dataSource
+      .transaction(async (m) => {
+        await addToOutbox(m, [outboxAudit(auditEvent(tenantId, 1))]);
+        throw new Error('business rule failed');
+      })
+      .catch(() => undefined);
+    await dataSource.transaction((m) =>
+      addToOutbox(m, [outboxAudit(auditEvent(tenantId, 2)), outboxAudit(auditEvent(tenantId, 3))]),
+    );
+    relay.kick();
+    await until(
+      '2 published',
+      async () => (await streamCount()) === 2 && (await outboxCount()) === 0,
+    );
+    const last = await nats.jsm.streams.getMessage(namespace.stream('AUDIT'), {
+      last_by_subj: namespace.subject(`audit.${tenantId}.outbox-test`),
+    });
+    expect(last!.json<AuditEvent>().data).toEqual({ n: 3 });
+    expect(last!.header.get('Nats-Msg-Id')).toBe(last!.json<AuditEvent>().id);
+  });
+
+  it('keeps rows while NATS is down and publishes them when it is back, none lost', async () => {
+    const before = await streamCount();
+    await natsServer.kill();
+    const tenantId = randomUUID();
+    for (let i = 0; i < 20; i++) {
+      await dataSource.transaction((m) => addToOutbox(m, [outboxAudit(auditEvent(tenantId, i))]));
+    }
+    relay.kick();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await outboxCount()).toBe(20);
+    await natsServer.restart();
+    await until(
+      '20 more published',
+      async () => (await outboxCount()) === 0 && (await streamCount()) === before + 20,
+      30_000,
+    );
+  });
+
+  it('a republish of the same rows (crash between ack and delete) is de-duplicated by message id', async () => {
+    const event = outboxAudit(auditEvent(randomUUID(), 99));
+    const before = await streamCount();
+    await dataSource.transaction((m) => addToOutbox(m, [event, event]));
+    relay.kick();
+    await until('outbox drained', async () => (await outboxCount()) === 0);
+    expect(await streamCount()).toBe(before + 1);
+  });
+});

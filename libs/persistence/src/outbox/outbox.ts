@@ -1,0 +1,77 @@
+import {
+  parseContract,
+  auditSubject,
+  AuditEventSchema,
+  type AuditEvent,
+} from '@tenantry/contracts';
+import type { MessageContext } from '@tenantry/messaging';
+import type { EntityManager, QueryRunner } from 'typeorm';
+import type { z } from 'zod';
+
+/** A message waiting in the outbox: published to JetStream by the relay after the transaction commits. */
+export interface OutboxMessage {
+  /** Subject without namespace, e.g. `audit.<tenantId>.tenants`. */
+  subject: string;
+  payload: unknown;
+  /** `Nats-Msg-Id`: JetStream drops a republish of the same id, so the relay may retry freely. */
+  msgId: string;
+  context?: MessageContext;
+}
+
+/** A domain or usage event for the outbox, validated now so a bad payload fails the business transaction. */
+export function outboxEvent<S extends z.ZodType>(
+  schema: S,
+  subject: string,
+  payload: z.input<S>,
+  msgId: string,
+  context?: MessageContext,
+): OutboxMessage {
+  return { subject, payload: parseContract(schema, payload, 'event'), msgId, context };
+}
+
+/** An audit event for the outbox: `audit.<tenantId>.<category>`, message id = event id. */
+export function outboxAudit(event: AuditEvent, context?: MessageContext): OutboxMessage {
+  return outboxEvent(
+    AuditEventSchema,
+    auditSubject(event.tenantId, event.category),
+    event,
+    event.id,
+    context,
+  );
+}
+
+/** Writes messages into the outbox inside the caller's transaction: they exist if and only if it commits. */
+export async function addToOutbox(
+  manager: EntityManager,
+  messages: OutboxMessage[],
+): Promise<void> {
+  if (!messages.length) return;
+  const values: unknown[] = [];
+  const rows = messages.map((m, i) => {
+    values.push(
+      m.msgId,
+      m.subject,
+      JSON.stringify(m.payload),
+      m.context ? JSON.stringify(m.context) : null,
+    );
+    const p = i * 4;
+    return `($${p + 1}, $${p + 2}, $${p + 3}::jsonb, $${p + 4}::jsonb)`;
+  });
+  await manager.query(
+    `INSERT INTO outbox (msg_id, subject, payload, context) VALUES ${rows.join(', ')}`,
+    values,
+  );
+}
+
+/** For a service's migration: the outbox table (platform-level, no row-level security). */
+export async function createOutboxTable(runner: QueryRunner): Promise<void> {
+  await runner.query(`
+    CREATE TABLE outbox (
+      seq bigserial PRIMARY KEY,
+      msg_id text NOT NULL,
+      subject text NOT NULL,
+      payload jsonb NOT NULL,
+      context jsonb,
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`);
+}
