@@ -25,5 +25,6 @@ export function jestConfig(dir) {
     ],
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],
     testTimeout: 60_000,
+    reporters: ['default', `${root}tools/jest-results-reporter.cjs`],
   };
 }

@@ -127,6 +127,46 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
     expect(noRoute.body.type).toMatch(/not-found$/);
   });
 
+  it('replays a retried create with the same Idempotency-Key instead of creating twice', async () => {
+    const headers = { 'idempotency-key': `create-${randomUUID()}` };
+    const body = { name: 'Retry Inc', slug: 'retry-inc' };
+    const first = await call(`${gw}/v1/tenants`, { method: 'POST', json: body, headers });
+    const retry = await call(`${gw}/v1/tenants`, { method: 'POST', json: body, headers });
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+
+    const misuse = await call(`${gw}/v1/tenants`, {
+      method: 'POST',
+      json: { ...body, name: 'Other' },
+      headers,
+    });
+    expect(misuse.status).toBe(409);
+    expect(misuse.body.reason).toBe('IDEMPOTENCY_KEY_REUSED');
+
+    const bad = await call(`${gw}/v1/tenants`, {
+      method: 'POST',
+      json: body,
+      headers: { 'idempotency-key': 'x'.repeat(300) },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.reason).toBe('IDEMPOTENCY_KEY_INVALID');
+
+    // A failed request releases its key: the same key may be used again once the cause is fixed.
+    const failKey = { 'idempotency-key': `fail-${randomUUID()}` };
+    expect(
+      (await call(`${gw}/v1/tenants`, { method: 'POST', json: body, headers: failKey })).status,
+    ).toBe(409);
+    const fixed = await call(`${gw}/v1/tenants`, {
+      method: 'POST',
+      json: { ...body, slug: 'retry-inc-2' },
+      headers: failKey,
+    });
+    expect(fixed.status).toBe(201);
+  });
+
   it('pages through tenants with a cursor', async () => {
     for (const slug of ['page-a', 'page-b', 'page-c']) {
       await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: slug, slug } });

@@ -91,17 +91,3 @@ export async function bootstrapDatabase(options: DatabaseOptions): Promise<void>
     }
   });
 }
-
-/** Drops a database and its roles: for tests cleaning up after themselves. */
-export async function dropDatabase(
-  bootstrapUrl: string,
-  database: string,
-  roles: string[],
-): Promise<void> {
-  await withClient(bootstrapUrl, undefined, async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE)`);
-    for (const role of roles) {
-      await client.query(`DROP ROLE IF EXISTS ${ident(role)}`);
-    }
-  });
-}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { bootstrapDatabase, dropDatabase } from './bootstrap-database.js';
+import { dropDatabase } from '@tenantry/testing';
+import { bootstrapDatabase } from './bootstrap-database.js';
 import type { DatabaseOptions } from './database.options.js';
 import { enableTenantRls, runMigrations } from './migrations.js';
 import { setTenant, withTenant } from './tenant-transactions.js';

@@ -1,8 +1,26 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Namespace, SERVICES } from '@tenantry/contracts';
-import { dropDatabase } from '@tenantry/persistence';
+import pg from 'pg';
 import { Redis } from 'ioredis';
+
+/** Drops a database and its roles: for tests cleaning up after themselves. */
+export async function dropDatabase(
+  bootstrapUrl: string,
+  database: string,
+  roles: string[],
+): Promise<void> {
+  const client = new pg.Client({ connectionString: bootstrapUrl, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
+    for (const role of roles) {
+      await client.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
 
 export interface InfraUrls {
   natsUrl: string;

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from './ports.js';
 
 export interface ServiceProcessOptions {
   service: string;
@@ -75,15 +74,18 @@ export class ServiceProcess {
     }
   }
 
+  /** Polls /health/ready; fails at once if the process exits (a start-up error), else after `timeoutMs`. */
   async waitReady(timeoutMs = 60_000): Promise<void> {
-    await waitFor(
-      `${this.name} to be ready on ${this.url}`,
-      async () => {
-        if (!this.running) throw new Error(`${this.name} exited with code ${this.child?.exitCode}`);
-        return this.isReady();
-      },
-      { timeoutMs, intervalMs: 200 },
-    );
+    const deadline = Date.now() + timeoutMs;
+    while (!(await this.isReady())) {
+      if (!this.running)
+        throw new Error(
+          `${this.name} exited with code ${this.child?.exitCode} before it was ready`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} was not ready on ${this.url} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 
   /** SIGTERM and wait for a graceful exit (SIGKILL after `graceMs`). */

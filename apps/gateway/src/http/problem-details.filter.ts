@@ -14,6 +14,7 @@ import {
   type Problem,
 } from '@tenantry/contracts';
 import { RpcError } from '@tenantry/messaging';
+import { IdempotencyError } from '../idempotency/idempotency.exception.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
@@ -62,6 +63,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   ): { code: ErrorCode; detail: string; reason?: string; errors?: FieldError[]; status?: number } {
     if (exception instanceof ContractValidationError) {
       return { code: exception.code, detail: exception.message, errors: exception.errors };
+    }
+    if (exception instanceof IdempotencyError) {
+      return { code: exception.code, detail: exception.message, reason: exception.reason };
     }
     if (exception instanceof RpcError) {
       if (exception.code === ErrorCode.Internal) {

@@ -1,5 +1,15 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  UseInterceptors,
+} from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   AuditEventPageSchema,
   AuditRpc,
@@ -15,6 +25,7 @@ import { RpcClient } from '@tenantry/messaging';
 import { z } from 'zod';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor.js';
 
 const TenantPath = GetTenantRequestSchema;
 const TenantIdPath = z.object({ tenantId: GetTenantRequestSchema.shape.id });
@@ -27,7 +38,14 @@ export class TenantsController {
 
   @Post()
   @HttpCode(201)
+  @UseInterceptors(IdempotencyInterceptor)
   @ApiOperation({ summary: 'Create a tenant' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Retry-safe creation: a retry with the same key and body replays the first response (24 h)',
+  })
   @ApiContract({
     status: 201,
     body: CreateTenantRequestSchema,

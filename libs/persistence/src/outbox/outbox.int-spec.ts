@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Namespace, type AuditEvent } from '@tenantry/contracts';
 import { NatsService, StreamManager, type MessagingOptions } from '@tenantry/messaging';
-import { NatsServerProcess } from '@tenantry/testing';
+import { dropDatabase, NatsServerProcess } from '@tenantry/testing';
 import { DataSource } from 'typeorm';
-import { bootstrapDatabase, dropDatabase } from '../bootstrap-database.js';
+import { bootstrapDatabase } from '../bootstrap-database.js';
 import type { DatabaseOptions } from '../database.options.js';
 import { runMigrations } from '../migrations.js';
 import { addToOutbox, createOutboxTable, outboxAudit } from './outbox.js';

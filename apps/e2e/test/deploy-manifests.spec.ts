@@ -1,0 +1,674 @@
+/**
+ * The deployment artifacts (deploy/Dockerfile, docker-compose.yml, deploy/k8s,
+ * deploy/nats) against the platform's own constants: every service's port,
+ * health paths and dependencies. No Docker or cluster needed: files are parsed.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import {
+  BACKEND_SERVICES,
+  DEFAULT_HTTP_PORTS,
+  HealthPaths,
+  SERVICES,
+  type ServiceName,
+} from '@tenantry/contracts';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const K8S_DIR = 'deploy/k8s';
+const NATS_CONF = 'deploy/nats/nats-server.conf';
+const DOCKERFILE = 'deploy/Dockerfile';
+
+/** Services with a database (DB_* variables) and with Redis (REDIS_URL). */
+const DATABASE_SERVICES: readonly ServiceName[] = BACKEND_SERVICES;
+const REDIS_SERVICES: readonly ServiceName[] = ['gateway'];
+/** SHUTDOWN_TIMEOUT_MS default in libs/runtime config. */
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+// ---------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------
+
+function readText(relative: string): string {
+  return readFileSync(path.join(ROOT, relative), 'utf8');
+}
+
+/** Every YAML document of a file as plain JS; fails on any parse error. Merge keys (`<<`) resolved. */
+function readYaml<T = unknown>(relative: string): T[] {
+  return parseAllDocuments(readText(relative), { merge: true })
+    .map((doc) => {
+      if (doc.errors.length > 0) {
+        throw new Error(`${relative}: ${doc.errors.map((e) => e.message).join('; ')}`);
+      }
+      return doc.toJS() as T;
+    })
+    .filter((value) => value !== null && value !== undefined);
+}
+
+// ---------------------------------------------------------------------------
+// Kubernetes shapes (only what is checked)
+// ---------------------------------------------------------------------------
+
+type Labels = Record<string, string>;
+type Quantity = string | number;
+
+interface HttpProbe {
+  httpGet?: { path?: string; port?: number | string };
+}
+
+interface K8sContainer {
+  name: string;
+  image?: string;
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
+  env?: { name: string; value?: string }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  livenessProbe?: HttpProbe;
+  readinessProbe?: HttpProbe;
+  startupProbe?: HttpProbe;
+  lifecycle?: { preStop?: { exec?: { command?: string[] } } };
+  resources?: {
+    requests?: Record<string, Quantity>;
+    limits?: Record<string, Quantity>;
+  };
+  securityContext?: SecurityContext;
+}
+
+interface SecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  allowPrivilegeEscalation?: boolean;
+}
+
+interface PodTemplate {
+  metadata?: { labels?: Labels };
+  spec: {
+    containers: K8sContainer[];
+    securityContext?: SecurityContext;
+    terminationGracePeriodSeconds?: number;
+    volumes?: { name: string; configMap?: { name: string } }[];
+  };
+}
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Labels };
+}
+
+interface Deployment extends K8sObject {
+  kind: 'Deployment';
+  spec: { replicas?: number; selector: { matchLabels?: Labels }; template: PodTemplate };
+}
+
+interface StatefulSet extends K8sObject {
+  kind: 'StatefulSet';
+  spec: { replicas?: number; selector: { matchLabels?: Labels }; template: PodTemplate };
+}
+
+interface K8sService extends K8sObject {
+  kind: 'Service';
+  spec: {
+    type?: string;
+    clusterIP?: string;
+    selector?: Labels;
+    ports: { name?: string; port: number; targetPort?: number | string }[];
+  };
+}
+
+interface ConfigMap extends K8sObject {
+  kind: 'ConfigMap';
+  data?: Record<string, string>;
+}
+
+interface Kustomization {
+  kind: 'Kustomization';
+  namespace?: string;
+  resources?: string[];
+}
+
+function k8sFile(app: string): string {
+  return `${K8S_DIR}/${app}.yaml`;
+}
+
+function objectsOf(relative: string): K8sObject[] {
+  return readYaml<K8sObject>(relative);
+}
+
+function one<T extends K8sObject>(objects: K8sObject[], kind: T['kind'], name?: string): T {
+  const found = objects.filter(
+    (o) => o.kind === kind && (name === undefined || o.metadata?.name === name),
+  );
+  if (found.length !== 1) {
+    throw new Error(
+      `expected exactly one ${kind}${name ? ` named ${name}` : ''}, found ${found.length}`,
+    );
+  }
+  return found[0] as T;
+}
+
+function deploymentOf(app: ServiceName): Deployment {
+  return one<Deployment>(objectsOf(k8sFile(app)), 'Deployment', app);
+}
+
+function serviceOf(app: ServiceName): K8sService {
+  return one<K8sService>(objectsOf(k8sFile(app)), 'Service', app);
+}
+
+function containerOf(app: ServiceName): K8sContainer {
+  const containers = deploymentOf(app).spec.template.spec.containers;
+  const container = containers.find((c) => c.name === app);
+  if (!container) throw new Error(`${app}: no container named ${app}`);
+  return container;
+}
+
+/** A container port referred to by name or number, as its number; undefined when it is not one of the container's ports. */
+function resolvePort(
+  container: K8sContainer,
+  ref: number | string | undefined,
+): number | undefined {
+  const ports = container.ports ?? [];
+  if (typeof ref === 'number') return ports.some((p) => p.containerPort === ref) ? ref : undefined;
+  if (typeof ref === 'string' && /^\d+$/.test(ref)) return resolvePort(container, Number(ref));
+  return ports.find((p) => p.name !== undefined && p.name === ref)?.containerPort;
+}
+
+function envValue(container: K8sContainer, name: string): string | undefined {
+  return container.env?.find((e) => e.name === name)?.value;
+}
+
+/** CPU quantity in cores ('500m' -> 0.5, '1' -> 1, 2 -> 2). */
+function cpuCores(quantity: Quantity): number {
+  const text = String(quantity);
+  const match = /^(\d+(?:\.\d+)?)(m?)$/.exec(text);
+  if (!match) throw new Error(`not a CPU quantity: ${text}`);
+  return Number(match[1]) / (match[2] === 'm' ? 1000 : 1);
+}
+
+const MEMORY_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+};
+
+/** Memory quantity in bytes ('384Mi', '1Gi', '512M'). */
+function memoryBytes(quantity: Quantity): number {
+  const text = String(quantity);
+  const match = /^(\d+(?:\.\d+)?)([kMGT]i?|Ki)?$/.exec(text);
+  if (!match || MEMORY_UNITS[match[2] ?? ''] === undefined)
+    throw new Error(`not a memory quantity: ${text}`);
+  return Number(match[1]) * MEMORY_UNITS[match[2] ?? '']!;
+}
+
+/** True when every entry of `selector` is in `labels`. */
+function selects(selector: Labels, labels: Labels | undefined): boolean {
+  return Object.entries(selector).every(([key, value]) => labels?.[key] === value);
+}
+
+// ---------------------------------------------------------------------------
+// NATS configuration (the subset of its syntax the files use)
+// ---------------------------------------------------------------------------
+
+/** The body of the top-level `jetstream { ... }` block, comments removed; undefined when there is none. */
+function jetstreamBlock(conf: string): string | undefined {
+  const text = conf.replace(/#.*$/gm, '');
+  const start = /^\s*jetstream\s*:?\s*\{/m.exec(text);
+  if (!start) return undefined;
+  let depth = 0;
+  for (let i = start.index + start[0].length - 1; i < text.length; i++) {
+    if (text[i] === '{') depth++;
+    if (text[i] === '}' && --depth === 0) return text.slice(start.index + start[0].length, i);
+  }
+  return undefined;
+}
+
+function jetstreamSetting(conf: string, key: string): string | undefined {
+  const block = jetstreamBlock(conf);
+  const match =
+    block && new RegExp(`^\\s*${key}\\s*[:=]?\\s*("?)([^"\\s]+)\\1\\s*$`, 'm').exec(block);
+  return match ? match[2] : undefined;
+}
+
+function expectDurableJetStream(conf: string): void {
+  expect(jetstreamBlock(conf)).toBeDefined();
+  expect(jetstreamSetting(conf, 'store_dir')).toMatch(/^\/\S+/);
+  // `always`, or a short explicit interval (the 2 min default is not durable).
+  expect(jetstreamSetting(conf, 'sync_interval')).toMatch(/^(always|\d+(ms|s))$/);
+}
+
+/** `nats:2.10-alpine` -> [2, 10]; sync_interval needs nats-server >= 2.10. */
+function expectNatsImageAtLeast210(image: string | undefined): void {
+  const match = /^(?:[\w./-]+\/)?nats:(\d+)\.(\d+)/.exec(image ?? '');
+  expect(match).not.toBeNull();
+  const [major, minor] = [Number(match![1]), Number(match![2])];
+  expect(major === 2 && minor >= 10).toBe(true);
+}
+
+// ---------------------------------------------------------------------------
+// Kubernetes
+// ---------------------------------------------------------------------------
+
+describe('deploy/k8s service manifests', () => {
+  it.each(SERVICES)('%s.yaml holds a Deployment and a Service named after the app', (app) => {
+    const objects = objectsOf(k8sFile(app));
+    expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual([
+      app,
+    ]);
+    expect(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name)).toEqual([app]);
+    expect(deploymentOf(app).apiVersion).toBe('apps/v1');
+    expect(serviceOf(app).apiVersion).toBe('v1');
+  });
+
+  it.each(SERVICES)('%s listens on its default HTTP port, and HTTP_PORT agrees', (app) => {
+    const container = containerOf(app);
+    expect(container.ports?.map((p) => p.containerPort)).toEqual([DEFAULT_HTTP_PORTS[app]]);
+    const httpPort = envValue(container, 'HTTP_PORT');
+    if (httpPort !== undefined) expect(Number(httpPort)).toBe(DEFAULT_HTTP_PORTS[app]);
+    expect(container.image).toBe(`tenantry/${app}:latest`);
+  });
+
+  it.each(SERVICES)('%s probes the health paths on the container port', (app) => {
+    const container = containerOf(app);
+    const port = DEFAULT_HTTP_PORTS[app];
+    expect(container.livenessProbe?.httpGet?.path).toBe(HealthPaths.live);
+    expect(resolvePort(container, container.livenessProbe?.httpGet?.port)).toBe(port);
+    expect(container.readinessProbe?.httpGet?.path).toBe(HealthPaths.ready);
+    expect(resolvePort(container, container.readinessProbe?.httpGet?.port)).toBe(port);
+    expect(container.startupProbe?.httpGet?.path).toBe(HealthPaths.live);
+    expect(resolvePort(container, container.startupProbe?.httpGet?.port)).toBe(port);
+  });
+
+  it.each(SERVICES)('%s requests and limits cpu and memory, requests within limits', (app) => {
+    const { requests, limits } = containerOf(app).resources ?? {};
+    for (const quantities of [requests, limits]) {
+      expect(quantities?.cpu).toBeDefined();
+      expect(quantities?.memory).toBeDefined();
+      expect(cpuCores(quantities!.cpu!)).toBeGreaterThan(0);
+      expect(memoryBytes(quantities!.memory!)).toBeGreaterThan(0);
+    }
+    expect(cpuCores(requests!.cpu!)).toBeLessThanOrEqual(cpuCores(limits!.cpu!));
+    expect(memoryBytes(requests!.memory!)).toBeLessThanOrEqual(memoryBytes(limits!.memory!));
+  });
+
+  it.each(SERVICES)(
+    '%s Service is a ClusterIP on the app port targeting the container port',
+    (app) => {
+      const service = serviceOf(app);
+      const container = containerOf(app);
+      expect(service.spec.type ?? 'ClusterIP').toBe('ClusterIP');
+      expect(service.spec.ports).toHaveLength(1);
+      const [port] = service.spec.ports;
+      expect(port!.port).toBe(DEFAULT_HTTP_PORTS[app]);
+      expect(resolvePort(container, port!.targetPort ?? port!.port)).toBe(DEFAULT_HTTP_PORTS[app]);
+    },
+  );
+
+  it.each(SERVICES)(
+    '%s Deployment selector matches its pods and the Service selector, and no other app',
+    (app) => {
+      const deployment = deploymentOf(app);
+      const podLabels = deployment.spec.template.metadata?.labels;
+      const matchLabels = deployment.spec.selector.matchLabels ?? {};
+      const serviceSelector = serviceOf(app).spec.selector ?? {};
+      expect(Object.keys(matchLabels).length).toBeGreaterThan(0);
+      expect(selects(matchLabels, podLabels)).toBe(true);
+      expect(serviceSelector).toEqual(matchLabels);
+      for (const other of SERVICES.filter((s) => s !== app)) {
+        expect(selects(serviceSelector, deploymentOf(other).spec.template.metadata?.labels)).toBe(
+          false,
+        );
+      }
+    },
+  );
+
+  it.each(SERVICES)('%s runs as non-root and gets time to shut down gracefully', (app) => {
+    const pod = deploymentOf(app).spec.template.spec;
+    const container = containerOf(app);
+    expect(container.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot).toBe(true);
+    expect(container.securityContext?.runAsUser ?? pod.securityContext?.runAsUser).not.toBe(0);
+    expect(container.securityContext?.allowPrivilegeEscalation).toBe(false);
+
+    const shutdownMs = Number(
+      envValue(container, 'SHUTDOWN_TIMEOUT_MS') ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    );
+    const preStop = container.lifecycle?.preStop?.exec?.command ?? [];
+    const preStopMs = preStop[0] === 'sleep' ? Number(preStop[1]) * 1000 : 0;
+    expect(pod.terminationGracePeriodSeconds).toBeDefined();
+    expect(pod.terminationGracePeriodSeconds! * 1000).toBeGreaterThan(shutdownMs + preStopMs);
+  });
+
+  it.each(SERVICES)(
+    '%s takes its settings from the shared ConfigMap and Secrets that exist',
+    (app) => {
+      const container = containerOf(app);
+      const configMaps = new Set(
+        objectsOf(`${K8S_DIR}/configmap.yaml`)
+          .filter((o) => o.kind === 'ConfigMap')
+          .map((o) => o.metadata.name),
+      );
+      const secrets = new Set(
+        objectsOf(`${K8S_DIR}/secret.yaml`)
+          .filter((o) => o.kind === 'Secret')
+          .map((o) => o.metadata.name),
+      );
+      const refs = container.envFrom ?? [];
+      const configRefs = refs.flatMap((r) => (r.configMapRef ? [r.configMapRef.name] : []));
+      const secretRefs = refs.flatMap((r) => (r.secretRef ? [r.secretRef.name] : []));
+      expect(configRefs.length).toBeGreaterThan(0);
+      for (const name of configRefs) expect(configMaps).toContain(name);
+      for (const name of secretRefs) expect(secrets).toContain(name);
+      if (DATABASE_SERVICES.includes(app)) expect(secretRefs.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('runs the gateway with at least two replicas', () => {
+    expect(deploymentOf('gateway').spec.replicas).toBeGreaterThanOrEqual(2);
+  });
+
+  it('shares NATS_URL, REDIS_URL, DB_HOST, DB_PORT, LOG_LEVEL and JETSTREAM_REPLICAS through the ConfigMap', () => {
+    const data = one<ConfigMap>(objectsOf(`${K8S_DIR}/configmap.yaml`), 'ConfigMap').data ?? {};
+    for (const key of [
+      'NATS_URL',
+      'REDIS_URL',
+      'DB_HOST',
+      'DB_PORT',
+      'LOG_LEVEL',
+      'JETSTREAM_REPLICAS',
+    ]) {
+      expect(typeof data[key]).toBe('string');
+    }
+    expect(new URL(data.NATS_URL!).protocol).toBe('nats:');
+    expect(new URL(data.REDIS_URL!).protocol).toBe('redis:');
+    expect(['1', '3', '5']).toContain(data.JETSTREAM_REPLICAS);
+  });
+
+  it('runs JetStream NATS durably, with no more stream replicas than servers', () => {
+    const objects = objectsOf(`${K8S_DIR}/nats.yaml`);
+    const statefulSet = one<StatefulSet>(objects, 'StatefulSet');
+    const nats = statefulSet.spec.template.spec.containers[0]!;
+    expectNatsImageAtLeast210(nats.image);
+
+    const configName = statefulSet.spec.template.spec.volumes?.find((v) => v.configMap)?.configMap
+      ?.name;
+    const config = one<ConfigMap>(objects, 'ConfigMap', configName);
+    const conf = Object.values(config.data ?? {}).join('\n');
+    expectDurableJetStream(conf);
+
+    const natsService = one<K8sService>(objects, 'Service', 'nats');
+    expect(
+      selects(natsService.spec.selector ?? {}, statefulSet.spec.template.metadata?.labels),
+    ).toBe(true);
+    const shared = one<ConfigMap>(objectsOf(`${K8S_DIR}/configmap.yaml`), 'ConfigMap').data ?? {};
+    const natsUrl = new URL(shared.NATS_URL!);
+    expect(natsUrl.hostname).toBe(natsService.metadata.name);
+    expect(natsService.spec.ports.map((p) => p.port)).toContain(Number(natsUrl.port || 4222));
+    expect(Number(shared.JETSTREAM_REPLICAS)).toBeLessThanOrEqual(statefulSet.spec.replicas ?? 1);
+  });
+});
+
+describe('deploy/k8s/kustomization.yaml', () => {
+  const kustomization = readYaml<Kustomization>(`${K8S_DIR}/kustomization.yaml`)[0]!;
+  const files = readdirSync(path.join(ROOT, K8S_DIR))
+    .filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml')
+    .sort();
+
+  it('lists every manifest in deploy/k8s, once, and nothing missing', () => {
+    expect(kustomization.kind).toBe('Kustomization');
+    const resources = kustomization.resources ?? [];
+    expect(new Set(resources).size).toBe(resources.length);
+    expect([...resources].sort()).toEqual(files);
+  });
+
+  it.each(SERVICES)('includes %s.yaml', (app) => {
+    expect(kustomization.resources).toContain(`${app}.yaml`);
+  });
+
+  it('puts every namespaced object into the kustomization namespace', () => {
+    const namespace = kustomization.namespace;
+    expect(namespace).toBeTruthy();
+    expect(one(objectsOf(`${K8S_DIR}/namespace.yaml`), 'Namespace').metadata.name).toBe(namespace);
+    for (const file of files) {
+      for (const object of objectsOf(`${K8S_DIR}/${file}`)) {
+        if (object.kind !== 'Namespace')
+          expect([file, object.metadata.namespace]).toEqual([file, namespace]);
+      }
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------
+// docker-compose.yml
+// ---------------------------------------------------------------------------
+
+interface ComposeService {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string; target?: string };
+  command?: string | string[];
+  environment?: Record<string, string | number | null> | string[];
+  ports?: (string | { target?: number; published?: string | number })[];
+  volumes?: (string | { source?: string; target?: string })[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+}
+
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+}
+
+function environmentOf(service: ComposeService): Record<string, string> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((entry) => {
+        const at = entry.indexOf('=');
+        return at < 0 ? [entry, ''] : [entry.slice(0, at), entry.slice(at + 1)];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+function healthcheckText(service: ComposeService): string {
+  const test = service.healthcheck?.test;
+  return Array.isArray(test) ? test.join(' ') : (test ?? '');
+}
+
+describe('docker-compose.yml', () => {
+  const compose = readYaml<ComposeFile>('docker-compose.yml')[0]!;
+  const services = compose.services;
+
+  it('runs postgres, redis and nats with healthchecks', () => {
+    expect(services.postgres?.image).toMatch(/^postgres:15/);
+    expect(healthcheckText(services.postgres!)).toContain('pg_isready');
+    expect(services.redis?.image).toMatch(/^redis:7/);
+    expect(healthcheckText(services.redis!)).toContain('redis-cli');
+    expect(healthcheckText(services.redis!)).toContain('ping');
+    expectNatsImageAtLeast210(services.nats?.image);
+    expect(healthcheckText(services.nats!)).toMatch(/:8222\/healthz\?js-enabled-only=true/);
+  });
+
+  it('starts nats from deploy/nats/nats-server.conf, which enables durable JetStream', () => {
+    const nats = services.nats!;
+    const command = Array.isArray(nats.command) ? nats.command : (nats.command ?? '').split(/\s+/);
+    const at = command.findIndex((arg) => arg === '-c' || arg === '--config');
+    expect(at).toBeGreaterThanOrEqual(0);
+    const configPath = command[at + 1];
+    const mount = (nats.volumes ?? [])
+      .map((v) => (typeof v === 'string' ? v.split(':') : [v.source, v.target]))
+      .find(([, target]) => target === configPath);
+    expect(mount).toBeDefined();
+    expect(path.normalize(mount![0]!)).toBe(path.normalize(NATS_CONF));
+    expectDurableJetStream(readText(NATS_CONF));
+  });
+
+  it.each(SERVICES)('%s is built from deploy/Dockerfile with its own target', (app) => {
+    const build = services[app]?.build;
+    expect(typeof build).toBe('object');
+    const {
+      context = '.',
+      dockerfile = 'Dockerfile',
+      target,
+    } = build as Exclude<typeof build, string | undefined>;
+    expect(path.normalize(path.join(context, dockerfile))).toBe(path.normalize(DOCKERFILE));
+    expect(target).toBe(app);
+  });
+
+  it.each(SERVICES)('%s has a readiness healthcheck on its own port', (app) => {
+    const service = services[app]!;
+    expect(service.healthcheck?.disable).not.toBe(true);
+    expect(healthcheckText(service)).toContain(`:${DEFAULT_HTTP_PORTS[app]}${HealthPaths.ready}`);
+    const httpPort = environmentOf(service).HTTP_PORT;
+    if (httpPort !== undefined) expect(Number(httpPort)).toBe(DEFAULT_HTTP_PORTS[app]);
+  });
+
+  it.each(SERVICES)('%s waits for healthy dependencies and points at them', (app) => {
+    const service = services[app]!;
+    const dependsOn = service.depends_on;
+    expect(dependsOn).toBeDefined();
+    expect(Array.isArray(dependsOn)).toBe(false);
+    const conditions = dependsOn as Record<string, { condition?: string }>;
+    const env = environmentOf(service);
+
+    const expected = ['nats'];
+    if (DATABASE_SERVICES.includes(app)) expected.push('postgres');
+    if (REDIS_SERVICES.includes(app)) expected.push('redis');
+    for (const dependency of expected) {
+      expect([dependency, conditions[dependency]?.condition]).toEqual([
+        dependency,
+        'service_healthy',
+      ]);
+      expect(healthcheckText(services[dependency]!)).not.toBe('');
+    }
+
+    expect(new URL(env.NATS_URL ?? '').hostname).toBe('nats');
+    if (DATABASE_SERVICES.includes(app)) {
+      expect(env.DB_HOST).toBe('postgres');
+      const bootstrap = new URL(env.DB_BOOTSTRAP_URL ?? '');
+      expect(bootstrap.protocol).toBe('postgres:');
+      expect(bootstrap.hostname).toBe('postgres');
+    }
+    if (REDIS_SERVICES.includes(app)) expect(new URL(env.REDIS_URL ?? '').hostname).toBe('redis');
+  });
+
+  it('publishes the gateway on port 3000', () => {
+    const ports = (services.gateway?.ports ?? []).map((p) =>
+      typeof p === 'string' ? p : `${p.published}:${p.target}`,
+    );
+    expect(ports.some((p) => p.endsWith(`:${DEFAULT_HTTP_PORTS.gateway}`))).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// deploy/Dockerfile
+// ---------------------------------------------------------------------------
+
+interface Stage {
+  base: string;
+  name?: string;
+  instructions: { keyword: string; args: string }[];
+}
+
+/** Stages of a Dockerfile: continuation lines joined, comments and blank lines dropped. */
+function dockerStages(text: string): Stage[] {
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  const stages: Stage[] = [];
+  for (const line of lines) {
+    const [, keyword = '', args = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
+    const upper = keyword.toUpperCase();
+    if (upper === 'FROM') {
+      const from = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
+      stages.push({ base: from?.[1] ?? '', name: from?.[2], instructions: [] });
+    } else if (stages.length > 0) {
+      stages.at(-1)!.instructions.push({ keyword: upper, args });
+    }
+  }
+  return stages;
+}
+
+/** A stage's instructions with those of the stages it builds on first. */
+function effectiveInstructions(stages: Stage[], stage: Stage): Stage['instructions'] {
+  const parent = stages.find((s) => s.name !== undefined && s.name === stage.base);
+  return [...(parent ? effectiveInstructions(stages, parent) : []), ...stage.instructions];
+}
+
+function last(instructions: Stage['instructions'], keyword: string): string | undefined {
+  return instructions.filter((i) => i.keyword === keyword).at(-1)?.args;
+}
+
+function envOf(instructions: Stage['instructions']): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { args } of instructions.filter((i) => i.keyword === 'ENV')) {
+    for (const match of args.matchAll(/(\w+)=("[^"]*"|\S+)/g))
+      env[match[1]!] = match[2]!.replace(/^"|"$/g, '');
+  }
+  return env;
+}
+
+describe('deploy/Dockerfile', () => {
+  const stages = dockerStages(readText(DOCKERFILE));
+  const stage = (name: string) => stages.find((s) => s.name?.toLowerCase() === name);
+
+  it('has a build stage that installs and builds the workspace', () => {
+    const build = stage('build');
+    expect(build).toBeDefined();
+    const runs = build!.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    expect(runs.some((r) => /\bnpm install\b/.test(r))).toBe(true);
+    expect(runs.some((r) => /\bnpm run build\b/.test(r))).toBe(true);
+  });
+
+  it.each(SERVICES)('has the %s target, which runs the app entry point', (app) => {
+    const target = stage(app);
+    expect(target).toBeDefined();
+    const cmd = JSON.parse(last(target!.instructions, 'CMD') ?? 'null') as unknown;
+    expect(cmd).toEqual(['node', `apps/${app}/dist/main.js`]);
+  });
+
+  it.each(SERVICES)(
+    '%s target exposes its port, runs as non-root in production and checks liveness',
+    (app) => {
+      const instructions = effectiveInstructions(stages, stage(app)!);
+      const port = String(DEFAULT_HTTP_PORTS[app]);
+      expect(last(instructions, 'EXPOSE')?.split(/\s+/)).toContain(port);
+      const env = envOf(instructions);
+      expect(env.HTTP_PORT).toBe(port);
+      expect(env.NODE_ENV).toBe('production');
+      const user = last(instructions, 'USER');
+      expect(user).toBeDefined();
+      expect(['root', '0']).not.toContain(user!.split(':')[0]);
+      expect(last(instructions, 'HEALTHCHECK')).toContain(HealthPaths.live);
+    },
+  );
+
+  it('builds every service image on node 22', () => {
+    const base = (s: Stage | undefined): string =>
+      !s
+        ? ''
+        : stages.some((p) => p.name === s.base)
+          ? base(stages.find((p) => p.name === s.base))
+          : s.base;
+    const argDefaults = Object.fromEntries(
+      readText(DOCKERFILE)
+        .split('\n')
+        .flatMap((line) => {
+          const m = /^ARG\s+(\w+)=(\S+)/.exec(line.trim());
+          return m ? [[m[1]!, m[2]!]] : [];
+        }),
+    );
+    for (const app of SERVICES) {
+      const image = base(stage(app)).replace(
+        /\$\{(\w+)\}|\$(\w+)/g,
+        (_: string, a?: string, b?: string) => argDefaults[a ?? b ?? ''] ?? '',
+      );
+      expect([app, image]).toEqual([app, expect.stringMatching(/^node:22[-.]/)]);
+    }
+  });
+});

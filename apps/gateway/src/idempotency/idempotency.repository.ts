@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { REDIS } from '@tenantry/runtime';
+import type { Redis } from 'ioredis';
+
+export type IdempotencyRecord =
+  { state: 'pending'; fingerprint: string } | { state: 'done'; fingerprint: string; body: unknown };
+
+/** Idempotency records in Redis (keys under the namespace prefix). The only code here that touches Redis. */
+@Injectable()
+export class IdempotencyRepository {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /** Claims the key for a new request; false when a record already exists. */
+  async claim(key: string, fingerprint: string, pendingTtlMs: number): Promise<boolean> {
+    const record: IdempotencyRecord = { state: 'pending', fingerprint };
+    return (
+      (await this.redis.set(this.key(key), JSON.stringify(record), 'PX', pendingTtlMs, 'NX')) ===
+      'OK'
+    );
+  }
+
+  async get(key: string): Promise<IdempotencyRecord | null> {
+    const raw = await this.redis.get(this.key(key));
+    return raw ? (JSON.parse(raw) as IdempotencyRecord) : null;
+  }
+
+  async complete(key: string, record: IdempotencyRecord, ttlMs: number): Promise<void> {
+    await this.redis.set(this.key(key), JSON.stringify(record), 'PX', ttlMs);
+  }
+
+  async release(key: string): Promise<void> {
+    await this.redis.del(this.key(key));
+  }
+
+  private key(key: string): string {
+    return `idempotency:${key}`;
+  }
+}
