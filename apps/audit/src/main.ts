@@ -1,6 +1,10 @@
 import 'reflect-metadata';
+import { isTransientDbError } from '@tenantry/persistence';
 import { bootstrapService, loadConfig } from '@tenantry/runtime';
 import { AppModule } from './app.module.js';
 
 const config = loadConfig('audit', { database: true });
-await bootstrapService(AppModule.forConfig(config), config, { rpc: true });
+await bootstrapService(AppModule.forConfig(config), config, {
+  rpc: true,
+  isTransientError: isTransientDbError,
+});

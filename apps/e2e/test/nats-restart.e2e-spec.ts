@@ -1,12 +1,18 @@
-import { cleanupNamespace, NatsServerProcess, Platform, waitFor } from '@tenantry/testing';
+import {
+  cleanupNamespace,
+  Platform,
+  startNatsServer,
+  waitFor,
+  type ServerProcess,
+} from '@tenantry/testing';
 
 /** Kills and restarts a private nats-server under a running platform; the machine's NATS is never touched. */
 describe('NATS killed and restarted under a running platform', () => {
-  let nats: NatsServerProcess;
+  let nats: ServerProcess;
   let platform: Platform;
 
   beforeAll(async () => {
-    nats = await NatsServerProcess.start();
+    nats = await startNatsServer();
     platform = await Platform.create({ infra: { natsUrl: nats.url } });
     await platform.start();
   });

@@ -5,6 +5,7 @@ export * from './nats/nats.service.js';
 export * from './rpc/service-error.js';
 export * from './rpc/rpc-handler.decorator.js';
 export * from './rpc/nats-rpc.server.js';
+export * from './rpc/rpc-pass-through.filter.js';
 export * from './rpc/rpc.client.js';
 export * from './jetstream/stream-manager.js';
 export * from './jetstream/event-publisher.js';

@@ -22,6 +22,8 @@ export function requestIdFor(raw: {
 export interface BootOptions {
   /** Serve NATS request handlers (every service but the gateway). */
   rpc: boolean;
+  /** Errors that mean "a dependency is down" (answered as SERVICE_UNAVAILABLE), e.g. isTransientDbError. */
+  isTransientError?: (error: unknown) => boolean;
   /** Called on the app before it listens (gateway: docs, filters). */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
@@ -80,7 +82,7 @@ export async function bootstrapService(
   await options.configure?.(app);
   if (options.rpc) {
     app.connectMicroservice(
-      { strategy: new NatsRpcServer(app.get(NatsService)) },
+      { strategy: new NatsRpcServer(app.get(NatsService), options.isTransientError) },
       { inheritAppConfig: false },
     );
     await app.startAllMicroservices();

@@ -14,6 +14,7 @@ import { contextFromHeaders, messageContext } from '../context/message-context.j
 import type { NatsService } from '../nats/nats.service.js';
 import { rpcMetrics } from './rpc.metrics.js';
 import { RPC_CONTRACT_EXTRA } from './rpc-handler.decorator.js';
+import { ServiceError } from './service-error.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -29,7 +30,11 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly log = new Logger('Rpc');
 
-  constructor(private readonly nats: NatsService) {
+  constructor(
+    private readonly nats: NatsService,
+    /** Says "a dependency (e.g. the database) is down": answered as SERVICE_UNAVAILABLE, not INTERNAL. */
+    private readonly isTransientError: (error: unknown) => boolean = () => false,
+  ) {
     super();
   }
 
@@ -97,8 +102,16 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
     if (error instanceof ContractValidationError) {
       return { code: error.code, message: error.message, errors: error.errors };
     }
-    // A ServiceError comes back from Nest's RPC exception filter as its plain body.
+    if (error instanceof ServiceError) return error.toBody();
+    // A handler not declared with @RpcHandler goes through Nest's filter, which hands a ServiceError over as its body.
     if (isErrorBody(error)) return error;
+    if (this.isTransientError(error)) {
+      this.log.warn(`${pattern}: a dependency is unavailable: ${(error as Error).message}`);
+      return {
+        code: ErrorCode.ServiceUnavailable,
+        message: `the ${this.nats.options.service} service cannot reach a dependency right now; retry shortly`,
+      };
+    }
     this.log.error({ err: error, subject: pattern, requestId }, `handler for ${pattern} failed`);
     return { code: ErrorCode.Internal, message: `internal error (request id ${requestId})` };
   }

@@ -23,7 +23,7 @@ const Greet = defineRpc(
 );
 const Fail = defineRpc(
   'greeter.failures.create',
-  z.object({ kind: z.enum(['service', 'crash']) }),
+  z.object({ kind: z.enum(['service', 'crash', 'outage']) }),
   z.object({}),
 );
 const Missing = defineRpc('nobody.things.get', z.object({}), z.object({}));
@@ -44,6 +44,7 @@ class GreeterController {
   fail(@Payload() request: RpcPayload<typeof Fail>) {
     if (request.kind === 'service')
       throw new ServiceError(ErrorCode.Conflict, 'already greeted', 'GREETER_DUPLICATE');
+    if (request.kind === 'outage') throw new Error('database is down');
     throw new Error('boom');
   }
 }
@@ -71,7 +72,10 @@ describe('request/reply over NATS (real server)', () => {
       controllers: [GreeterController],
     }).compile();
     app = moduleRef.createNestMicroservice({
-      strategy: new NatsRpcServer(serverNats),
+      strategy: new NatsRpcServer(
+        serverNats,
+        (e) => e instanceof Error && e.message === 'database is down',
+      ),
       logger: false,
     });
     await app.listen();
@@ -128,6 +132,13 @@ describe('request/reply over NATS (real server)', () => {
     const error = await client.request(Fail, { kind: 'crash' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: ErrorCode.Internal });
     expect((error as Error).message).not.toContain('boom');
+  });
+
+  it('answers SERVICE_UNAVAILABLE (retry later) when a dependency is down, not INTERNAL', async () => {
+    await expect(client.request(Fail, { kind: 'outage' })).rejects.toMatchObject({
+      code: ErrorCode.ServiceUnavailable,
+      message: 'the greeter service cannot reach a dependency right now; retry shortly',
+    });
   });
 
   it('says SERVICE_UNAVAILABLE when nobody answers the subject', async () => {

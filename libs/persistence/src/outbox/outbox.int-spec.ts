@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Namespace, type AuditEvent } from '@tenantry/contracts';
 import { NatsService, StreamManager, type MessagingOptions } from '@tenantry/messaging';
-import { dropDatabase, NatsServerProcess } from '@tenantry/testing';
+import { dropDatabase, startNatsServer, type ServerProcess } from '@tenantry/testing';
 import { DataSource } from 'typeorm';
 import { bootstrapDatabase } from '../bootstrap-database.js';
 import type { DatabaseOptions } from '../database.options.js';
@@ -43,7 +43,7 @@ function auditEvent(tenantId: string, n: number): AuditEvent {
 
 /** The outbox against real PostgreSQL and a private nats-server that the test stops and starts. */
 describe('transactional outbox', () => {
-  let natsServer: NatsServerProcess;
+  let natsServer: ServerProcess;
   let nats: NatsService;
   let dataSource: DataSource;
   let relay: OutboxRelay;
@@ -62,7 +62,7 @@ describe('transactional outbox', () => {
   };
 
   beforeAll(async () => {
-    natsServer = await NatsServerProcess.start();
+    natsServer = await startNatsServer();
     const options: MessagingOptions = {
       service: 'outbox-test',
       natsUrl: natsServer.url,
