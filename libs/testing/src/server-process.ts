@@ -11,9 +11,18 @@ interface ServerSpec {
   command: string;
   args: (port: number, dataDir: string) => string[];
   /** Runs once before the first start (e.g. initdb). */
-  prepare?: (dataDir: string) => Promise<void>;
-  /** Run the server as this OS user when the tests run as root (PostgreSQL refuses root). */
+  prepare?: (dataDir: string) => void;
+  /** Run the server as this OS user when the tests run as root (PostgreSQL refuses to run as root). */
   user?: string;
+}
+
+/** Spawn options that drop to `user` when the tests run as root; nothing otherwise. */
+function asUser(user: string | undefined): { uid?: number; gid?: number } {
+  if (!user || process.getuid?.() !== 0) return {};
+  return {
+    uid: Number(execFileSync('id', ['-u', user]).toString().trim()),
+    gid: Number(execFileSync('id', ['-g', user]).toString().trim()),
+  };
 }
 
 /**
@@ -31,27 +40,25 @@ export class ServerProcess {
     readonly dataDir: string,
   ) {}
 
-  get url(): string {
-    return this.spec.url(this.port);
-  }
-
   static async start(spec: ServerSpec): Promise<ServerProcess> {
     const dataDir = mkdtempSync(join(tmpdir(), `tenantry-${spec.name}-`));
-    if (spec.user && process.getuid?.() === 0) chownSync(dataDir, ...uidGid(spec.user));
+    const ids = asUser(spec.user);
+    if (ids.uid !== undefined) chownSync(dataDir, ids.uid, ids.gid!);
     const server = new ServerProcess(spec, await freePort(), dataDir);
-    await spec.prepare?.(dataDir);
+    spec.prepare?.(dataDir);
     await server.launch();
     return server;
   }
 
+  get url(): string {
+    return this.spec.url(this.port);
+  }
+
   private async launch(): Promise<void> {
-    const asUser = this.spec.user && process.getuid?.() === 0;
-    const args = this.spec.args(this.port, this.dataDir);
-    const child = asUser
-      ? spawn('runuser', ['-u', this.spec.user!, '--', this.spec.command, ...args], {
-          stdio: 'ignore',
-        })
-      : spawn(this.spec.command, args, { stdio: 'ignore' });
+    const child = spawn(this.spec.command, this.spec.args(this.port, this.dataDir), {
+      stdio: 'ignore',
+      ...asUser(this.spec.user),
+    });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     await waitFor(
@@ -63,7 +70,7 @@ export class ServerProcess {
     );
   }
 
-  /** SIGKILL: clients see their connections drop with no goodbye. */
+  /** SIGKILL by default: clients see their connections drop with no goodbye. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill(signal);
@@ -80,12 +87,6 @@ export class ServerProcess {
     await this.kill();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
-}
-
-function uidGid(user: string): [number, number] {
-  const uid = Number(execFileSync('id', ['-u', user]).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', user]).toString().trim());
-  return [uid, gid];
 }
 
 /** nats-server with JetStream, file storage in the data folder. */
@@ -123,7 +124,10 @@ export function startRedisServer(
   });
 }
 
-/** A throwaway PostgreSQL cluster (trust auth, superuser `postgres`), made with initdb. */
+/**
+ * A throwaway PostgreSQL cluster (trust auth, superuser `postgres`) made with initdb.
+ * Stop it with `kill('SIGQUIT')` (immediate shutdown): SIGKILL would leave its backends running.
+ */
 export function startPostgresServer(binDir = process.env.PG_BIN_DIR ?? ''): Promise<ServerProcess> {
   const bin = (name: string) => (binDir ? join(binDir, name) : name);
   const user = 'postgres';
@@ -132,20 +136,15 @@ export function startPostgresServer(binDir = process.env.PG_BIN_DIR ?? ''): Prom
     url: (port) => `postgres://postgres@127.0.0.1:${port}/postgres`,
     user,
     command: bin('postgres'),
-    prepare: async (dir) => {
-      const initdb = [
+    prepare: (dir) => {
+      execFileSync(
         bin('initdb'),
-        '-D',
-        join(dir, 'data'),
-        '-A',
-        'trust',
-        '-U',
-        'postgres',
-        '--no-sync',
-      ];
-      if (process.getuid?.() === 0)
-        execFileSync('runuser', ['-u', user, '--', ...initdb], { stdio: 'ignore' });
-      else execFileSync(initdb[0]!, initdb.slice(1), { stdio: 'ignore' });
+        ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync'],
+        {
+          stdio: 'ignore',
+          ...asUser(user),
+        },
+      );
     },
     args: (port, dir) => [
       '-D',

@@ -19,7 +19,9 @@ class RedisCloser implements OnApplicationShutdown {
 
 /**
  * One Redis connection per process, keys under the namespace's prefix; reconnects
- * forever with a capped backoff, so a restarted Redis is found again.
+ * forever with a capped backoff, so a restarted Redis is found again. While it is
+ * away, commands fail at once rather than wait (BullMQ, which wants waiting
+ * connections, makes its own).
  */
 @Global()
 @Module({})
@@ -34,7 +36,11 @@ export class RedisModule {
             new Redis(config.redisUrl!, {
               keyPrefix: config.namespace.redisPrefix(),
               connectionName: `tenantry-${config.service}`,
-              maxRetriesPerRequest: null,
+              // Fail fast while Redis is away (callers answer 503) instead of queueing commands forever.
+              enableOfflineQueue: false,
+              maxRetriesPerRequest: 1,
+              commandTimeout: 2_000,
+              connectTimeout: 2_000,
               retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
             }),
         },

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import {
+  cleanupNamespace,
+  LOCAL_INFRA,
+  Platform,
+  startPostgresServer,
+  startRedisServer,
+  waitFor,
+  type ServerProcess,
+} from '@tenantry/testing';
+
+/**
+ * PostgreSQL and Redis stopped and restarted under a running platform. Both are
+ * private servers on free ports (NATS is the machine's, in a namespace of its own).
+ */
+describe('PostgreSQL and Redis restarted under a running platform', () => {
+  let postgres: ServerProcess;
+  let redis: ServerProcess;
+  let platform: Platform;
+  let gw: string;
+
+  beforeAll(async () => {
+    [postgres, redis] = await Promise.all([startPostgresServer(), startRedisServer()]);
+    platform = await Platform.create({
+      infra: { bootstrapUrl: postgres.url, redisUrl: redis.url },
+      env: { DB_PORT: String(postgres.port), DB_POOL_SIZE: '4' },
+    });
+    await platform.start();
+    gw = platform.gatewayUrl;
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    if (platform)
+      await cleanupNamespace(platform.namespace, {
+        ...LOCAL_INFRA,
+        bootstrapUrl: postgres.url,
+        redisUrl: redis.url,
+      });
+    await postgres?.stop();
+    await redis?.stop();
+  });
+
+  const health = async () => {
+    const response = await fetch(`${gw}/v1/health`, { signal: AbortSignal.timeout(5_000) });
+    return {
+      status: response.status,
+      body: (await response.json()) as {
+        services: Record<string, { status: string; checks?: Record<string, { status: string }> }>;
+      },
+    };
+  };
+  const createTenant = async (slug: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${gw}/v1/tenants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ name: slug, slug }),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as { id: string; code?: string; reason?: string },
+    };
+  };
+  const auditCount = async (tenantId: string) => {
+    const page = (await (await fetch(`${gw}/v1/tenants/${tenantId}/audit-events`)).json()) as {
+      items?: unknown[];
+    };
+    return page.items?.length ?? -1;
+  };
+
+  it('PostgreSQL down: 503s that say retry, nothing lost; back up: green again and everything stored', async () => {
+    const before = await createTenant('before-pg-restart');
+    expect(before.status).toBe(201);
+
+    await postgres.kill('SIGQUIT');
+    const down = await waitFor('health to show the databases down', async () => {
+      const h = await health();
+      return h.status === 503 && h.body.services.tenants?.checks?.database?.status === 'down'
+        ? h
+        : undefined;
+    });
+    expect(down.body.services.audit!.checks!.database!.status).toBe('down');
+    const refused = await createTenant('during-pg-outage');
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe('SERVICE_UNAVAILABLE');
+
+    await postgres.restart();
+    await waitFor(
+      'all services green after PostgreSQL restarted',
+      async () => (await health()).status === 200,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
+    );
+    const after = await createTenant('after-pg-restart');
+    expect(after.status).toBe(201);
+    // Both tenants' audit events are in the ledger: the one committed before the outage and the new one.
+    await waitFor(
+      'audit events of both tenants',
+      async () =>
+        (await auditCount(before.body.id)) === 1 && (await auditCount(after.body.id)) === 1,
+    );
+  });
+
+  it('Redis down: idempotent requests are refused with 503, others still work; back up: green again', async () => {
+    await redis.kill();
+    await waitFor('health to show redis down', async () => {
+      const h = await health();
+      return h.status === 503 && h.body.services.gateway?.checks?.redis?.status === 'down';
+    });
+    const keyed = await createTenant('keyed-during-redis-outage', {
+      'idempotency-key': randomUUID(),
+    });
+    expect(keyed.status).toBe(503);
+    expect(keyed.body.reason).toBe('IDEMPOTENCY_STORE_UNAVAILABLE');
+    expect((await createTenant('plain-during-redis-outage')).status).toBe(201);
+
+    await redis.restart();
+    await waitFor(
+      'gateway green after Redis restarted',
+      async () => (await health()).status === 200,
+      {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      },
+    );
+    const key = { 'idempotency-key': randomUUID() };
+    const first = await createTenant('keyed-after-redis', key);
+    const retry = await createTenant('keyed-after-redis', key);
+    expect(first.status).toBe(201);
+    expect(retry.body.id).toBe(first.body.id);
+  });
+});
