@@ -16,7 +16,7 @@ export class AuditEventService {
         tenantId: data.tenantId,
         id: data.id,
         schemaVersion: data.schemaVersion,
-        occurredAt: new Date(data.occurredAt),
+        occurredAt: data.occurredAt,
         category: data.category,
         action: data.action,
         outcome: data.outcome,
@@ -27,7 +27,7 @@ export class AuditEventService {
         targetId: data.target?.id ?? null,
         requestId: data.requestId ?? null,
         data: data.data ?? null,
-        streamSequence: String(streamSequence),
+        streamSequence,
       })),
     );
   }

@@ -28,6 +28,7 @@ class TestConsumer extends DurableConsumer<typeof Item> {
   readonly stored = new Map<string, ItemT>();
   readonly batches: number[] = [];
   readonly attempts = new Map<string, number>();
+  readonly redelivered = new Set<string>();
 
   constructor(nats: NatsService, durable: string) {
     super(nats, {
@@ -48,6 +49,7 @@ class TestConsumer extends DurableConsumer<typeof Item> {
 
   protected async handleBatch(batch: ConsumedMessage<ItemT>[]): Promise<void> {
     for (const m of batch) {
+      if (m.deliveryCount > 1) this.redelivered.add(m.id);
       const attempt = (this.attempts.get(m.id) ?? 0) + 1;
       this.attempts.set(m.id, attempt);
       if (m.data.mode === 'always-fail') throw new Error(`item ${m.data.n} cannot be stored`);
@@ -130,13 +132,15 @@ describe('JetStream durable consumer (real server)', () => {
   });
 
   it('commits in batches and delivers every message exactly once to the store', async () => {
-    await Promise.all(Array.from({ length: 2_000 }, (_, n) => publish(n)));
+    // 2,037: the last batch is a partial one, which must be written at once, not after a redelivery.
+    await Promise.all(Array.from({ length: 2_037 }, (_, n) => publish(n)));
     const consumer = new TestConsumer(nats, `batch-${randomBytes(3).toString('hex')}`);
     await consumer.start();
     try {
-      await until('2000 stored', () => consumer.stored.size === 2_000);
+      await until('2037 stored', () => consumer.stored.size === 2_037);
       expect(Math.max(...consumer.batches)).toBeGreaterThan(1);
-      expect(consumer.batches.reduce((a, b) => a + b, 0)).toBe(2_000);
+      expect(consumer.batches.reduce((a, b) => a + b, 0)).toBe(2_037);
+      expect(consumer.redelivered.size).toBe(0);
     } finally {
       await consumer.stop();
     }

@@ -144,15 +144,7 @@ export abstract class DurableConsumer<S extends z.ZodType> {
         const consumer = await this.nats.js.consumers.get(this.streamName, this.options.durable);
         this.messages = await consumer.consume({ max_messages: this.batchSize * 2 });
         if (this.stopped) this.messages.stop();
-        let batch: JsMsg[] = [];
-        for await (const msg of this.messages) {
-          batch.push(msg);
-          if (batch.length >= this.batchSize || this.messages.getPending() === 0) {
-            await this.process(batch);
-            batch = [];
-          }
-        }
-        if (batch.length) await this.process(batch);
+        await this.drain(this.messages);
       } catch (error) {
         if (this.stopped) break;
         this.logger.warn(`consume loop failed, restarting in 1 s: ${(error as Error).message}`);
@@ -160,6 +152,47 @@ export abstract class DurableConsumer<S extends z.ZodType> {
         await this.ensureConsumer().catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * Smart batching: a pump moves arriving messages into a buffer while the previous
+   * batch commits; each commit takes everything buffered (up to batchSize). A lone
+   * message is written at once; under load, batches grow by themselves. The pump
+   * pauses at 2 × batchSize, so un-acked messages stay bounded.
+   */
+  private async drain(messages: ConsumerMessages): Promise<void> {
+    const buffer: JsMsg[] = [];
+    let done = false;
+    let arrived: (() => void) | undefined;
+    let roomMade: (() => void) | undefined;
+    const pump = (async () => {
+      try {
+        for await (const msg of messages) {
+          buffer.push(msg);
+          arrived?.();
+          if (buffer.length >= this.batchSize * 2)
+            await new Promise<void>((resolve) => (roomMade = resolve));
+        }
+      } finally {
+        done = true;
+        arrived?.();
+      }
+    })();
+    for (;;) {
+      if (!buffer.length) {
+        if (done) break;
+        await new Promise<void>((resolve) => (arrived = resolve));
+        arrived = undefined;
+        continue;
+      }
+      // One turn of the event loop lets messages that arrived together join this batch.
+      await new Promise((resolve) => setImmediate(resolve));
+      const batch = buffer.splice(0, this.batchSize);
+      roomMade?.();
+      roomMade = undefined;
+      await this.process(batch);
+    }
+    await pump;
   }
 
   private async process(msgs: JsMsg[]): Promise<void> {
