@@ -1,4 +1,4 @@
-// Shared jest settings: ESM, ts-jest transpiling per file (type checking is `npm run build`'s job),
+// Shared jest settings: ESM, ts-jest transpiling per file (types are checked by `tsc -p tsconfig.check.json`),
 // workspace libraries resolved to their sources.
 import { fileURLToPath } from 'node:url';
 

@@ -29,7 +29,7 @@ export async function checkInfrastructure(env = process.env) {
     {
       name: 'PostgreSQL',
       ...hostPort(pgUrl, 5432),
-      how: "start it, e.g. 'pg_ctlcluster 15 main start' (Debian) or 'docker compose up -d postgres'; set DB_BOOTSTRAP_URL/DB_HOST/DB_PORT if it runs elsewhere",
+      how: "start it, e.g. 'pg_ctlcluster 15 main start' (Debian) or 'docker compose up -d postgres'; if it runs elsewhere set DB_BOOTSTRAP_URL (a superuser URL, used to create databases) and DB_HOST/DB_PORT (where the services connect)",
     },
     {
       name: 'Redis',

@@ -205,6 +205,27 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
     expect(schema.properties.slug.pattern).toBeDefined();
     expect(schema.required).toEqual(['name', 'slug']);
     expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '409']));
+    const list = doc.body.paths['/v1/tenants'].get;
+    expect(list.parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: 'limit',
+          in: 'query',
+          required: false,
+          schema: expect.objectContaining({ maximum: 500, default: 50 }),
+        }),
+        expect.objectContaining({ name: 'cursor', in: 'query', required: false }),
+      ]),
+    );
+    const get = doc.body.paths['/v1/tenants/{id}'].get;
+    expect(get.parameters).toEqual([
+      expect.objectContaining({
+        name: 'id',
+        in: 'path',
+        required: true,
+        schema: expect.objectContaining({ format: 'uuid' }),
+      }),
+    ]);
     const docs = await fetch(`${gw}/docs`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('swagger');

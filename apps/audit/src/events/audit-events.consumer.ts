@@ -48,9 +48,14 @@ export class AuditEventsConsumer
         `category ${message.data.category} does not match the subject's category ${route.category}`,
       );
     }
-    if (message.id !== message.data.id) {
+    if (message.msgId === undefined) {
       throw new PoisonMessageError(
-        `Nats-Msg-Id ${message.id} must equal the event id ${message.data.id}`,
+        `the Nats-Msg-Id header is missing: set it to the event id (${message.data.id})`,
+      );
+    }
+    if (message.msgId !== message.data.id) {
+      throw new PoisonMessageError(
+        `Nats-Msg-Id ${message.msgId} must equal the event id ${message.data.id}`,
       );
     }
   }

@@ -9,7 +9,7 @@ import {
   Query,
   UseInterceptors,
 } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AuditEventPageSchema,
   AuditRpc,
@@ -58,21 +58,24 @@ export class TenantsController {
 
   @Get()
   @ApiOperation({ summary: 'List tenants, oldest first' })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+  @ApiContract({
+    status: 200,
+    query: PageQuerySchema,
+    response: TenantPageSchema,
+    problems: [400, 503, 504],
   })
-  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
-  @ApiContract({ status: 200, response: TenantPageSchema, problems: [400, 503, 504] })
   list(@Query(new ZodPipe(PageQuerySchema, 'query')) query: z.output<typeof PageQuerySchema>) {
     return this.rpc.request(TenantsRpc.list, query);
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a tenant' })
-  @ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' } })
-  @ApiContract({ status: 200, response: TenantSchema, problems: [400, 404, 503, 504] })
+  @ApiContract({
+    status: 200,
+    path: TenantPath,
+    response: TenantSchema,
+    problems: [400, 404, 503, 504],
+  })
   get(@Param(new ZodPipe(TenantPath, 'path')) params: z.output<typeof TenantPath>) {
     return this.rpc.request(TenantsRpc.get, params);
   }
@@ -80,14 +83,13 @@ export class TenantsController {
   @Get(':tenantId/audit-events')
   @ApiTags('audit')
   @ApiOperation({ summary: "A tenant's audit events, newest first" })
-  @ApiParam({ name: 'tenantId', schema: { type: 'string', format: 'uuid' } })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+  @ApiContract({
+    status: 200,
+    path: TenantIdPath,
+    query: PageQuerySchema,
+    response: AuditEventPageSchema,
+    problems: [400, 503, 504],
   })
-  @ApiQuery({ name: 'cursor', required: false, schema: { type: 'string' } })
-  @ApiContract({ status: 200, response: AuditEventPageSchema, problems: [400, 503, 504] })
   auditEvents(
     @Param(new ZodPipe(TenantIdPath, 'path')) params: z.output<typeof TenantIdPath>,
     @Query(new ZodPipe(PageQuerySchema, 'query')) query: z.output<typeof PageQuerySchema>,

@@ -34,6 +34,8 @@ export interface DurableConsumerOptions<S extends z.ZodType> {
 export interface ConsumedMessage<T> {
   /** `Nats-Msg-Id` header, or `<stream>:<sequence>` when the publisher set none. */
   id: string;
+  /** The `Nats-Msg-Id` header as published; undefined when the publisher set none. */
+  msgId?: string;
   subject: string;
   data: T;
   context: MessageContext;
@@ -280,8 +282,10 @@ export abstract class DurableConsumer<S extends z.ZodType> {
       throw new PoisonMessageError('payload is not valid JSON');
     }
     const ns = this.nats.options.namespace;
+    const msgId = msg.headers?.get(Headers.msgId) || undefined;
     const item: ConsumedMessage<z.output<S>> = {
-      id: msg.headers?.get(Headers.msgId) || `${this.streamName}:${msg.seq}`,
+      id: msgId ?? `${this.streamName}:${msg.seq}`,
+      msgId,
       subject: ns.unprefix(msg.subject),
       data: parseContract(this.options.schema, raw, 'event'),
       context: contextFromHeaders(msg.headers),

@@ -55,12 +55,14 @@ export class StreamManager {
         } else if (
           info.config.subjects.join() !== config.subjects.join() ||
           info.config.max_age !== config.max_age ||
-          info.config.duplicate_window !== config.duplicate_window
+          info.config.duplicate_window !== config.duplicate_window ||
+          info.config.num_replicas !== config.num_replicas
         ) {
           await this.nats.jsm.streams.update(config.name, {
             subjects: config.subjects,
             max_age: config.max_age,
             duplicate_window: config.duplicate_window,
+            num_replicas: config.num_replicas,
             description: config.description,
           });
           this.logger.log(`updated stream ${config.name}`);

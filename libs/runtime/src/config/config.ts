@@ -52,7 +52,10 @@ const baseSchema = z.object({
     .refine((n) => [1, 3, 5].includes(n), { error: 'must be 1, 3 or 5' })
     .default(1),
   SHUTDOWN_TIMEOUT_MS: positiveInt('milliseconds').default(10_000),
-  INSTANCE_ID: z.string().min(1).optional(),
+  INSTANCE_ID: z
+    .string()
+    .min(1, { error: 'must be a non-empty name for this process, or unset' })
+    .optional(),
 });
 
 const databaseSchema = z.object({
@@ -64,9 +67,12 @@ const databaseSchema = z.object({
       error: 'must be a PostgreSQL database name (lowercase, digits, _)',
     })
     .optional(),
-  DB_OWNER_USER: z.string().min(1).optional(),
+  DB_OWNER_USER: z
+    .string()
+    .min(1, { error: 'must be a PostgreSQL role name, or unset' })
+    .optional(),
   DB_OWNER_PASSWORD: z.string().optional(),
-  DB_APP_USER: z.string().min(1).optional(),
+  DB_APP_USER: z.string().min(1, { error: 'must be a PostgreSQL role name, or unset' }).optional(),
   DB_APP_PASSWORD: z.string().optional(),
   DB_BOOTSTRAP_URL: optionalUrl(['postgres', 'postgresql']).default(
     'postgres://postgres@127.0.0.1:5432/postgres',
