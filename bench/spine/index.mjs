@@ -707,9 +707,11 @@ function valuesSql(rows, onConflict) {
 
 /**
  * `plain`: one multi-row INSERT of 500 rows per statement, autocommit (as anchors/postgres).
- * `repository-shape`: what AuditEventRepository.insertBatch does with a 500-event batch: one
+ * `repository-shape`: the audit repository's first write shape for a 500-event batch: one
  * transaction, and per tenant in it set_config('app.tenant_id') + a multi-row INSERT ... ON CONFLICT
- * DO NOTHING (no RLS here: superuser on a table without policies).
+ * DO NOTHING, each statement its own round trip (no RLS here: superuser on a table without
+ * policies). AuditEventRepository now sends the same statements in one round trip; this row shows
+ * what the round trips cost.
  */
 async function insertBaseline(client, events, variant) {
   const cols = await client.query(
@@ -775,7 +777,7 @@ async function insertBaseline(client, events, variant) {
       }
     : {
         id: 'events.pg-insert-repository-shape',
-        what: `${INSERT_BATCH}-event transactions written as AuditEventRepository does (per-tenant set_config + INSERT ON CONFLICT) (diagnostic)`,
+        what: `${INSERT_BATCH}-event transactions, per tenant set_config + INSERT ON CONFLICT, one round trip per statement (diagnostic)`,
         kind: 'diagnostic',
         events: EVENTS,
         seconds: +seconds.toFixed(3),

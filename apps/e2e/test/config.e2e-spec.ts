@@ -33,3 +33,25 @@ describe('configuration errors stop a service with one line naming the variable'
     );
   });
 });
+
+describe('npm start with infrastructure missing', () => {
+  it('names what is not reachable, how to start it, and exits non-zero without starting anything', () => {
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'tools', 'start.mjs')], {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        NATS_URL: 'nats://127.0.0.1:1',
+        REDIS_URL: 'redis://127.0.0.1:1',
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'NATS is not reachable at 127.0.0.1:1: start it with JetStream',
+    );
+    expect(result.stderr).toContain('Redis is not reachable at 127.0.0.1:1');
+    expect(result.stderr).not.toContain('PostgreSQL is not reachable');
+    expect(result.stdout).not.toContain('Building');
+  });
+});
