@@ -1,28 +1,14 @@
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  bootstrapDatabase,
-  runMigrations,
-  TenantTransactions,
-  type DatabaseOptions,
-} from '@tenantry/persistence';
-import { dropDatabase } from '@tenantry/testing';
+import { randomUUID } from 'node:crypto';
+import { bootstrapDatabase, runMigrations, TenantTransactions } from '@tenantry/persistence';
+import { scratchDatabase } from '@tenantry/testing';
 import { DataSource } from 'typeorm';
 import { migrations } from '../src/database/migrations/index.js';
 import { AuditEventEntity } from '../src/events/audit-event.entity.js';
 import { AuditEventRepository, type NewAuditEvent } from '../src/events/audit-event.repository.js';
 
-const BOOTSTRAP_URL = process.env.DB_BOOTSTRAP_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const database = `tenantry_auditrepo_${randomBytes(5).toString('hex')}`;
-const options: DatabaseOptions = {
-  host: '127.0.0.1',
-  port: 5432,
-  database,
-  ownerUser: `${database}_owner`,
-  appUser: `${database}_app`,
-  bootstrapUrl: BOOTSTRAP_URL,
-  poolSize: 2,
-};
+const scratch = scratchDatabase('auditrepo');
+const { options } = scratch;
 
 function event(tenantId: string, overrides: Partial<NewAuditEvent> = {}): NewAuditEvent {
   return {
@@ -54,9 +40,9 @@ describe('AuditEventRepository (real PostgreSQL, app role under RLS)', () => {
     await runMigrations(options, migrations);
     dataSource = await new DataSource({
       type: 'postgres',
-      host: '127.0.0.1',
-      port: 5432,
-      database,
+      host: options.host,
+      port: options.port,
+      database: options.database,
       username: options.appUser,
       entities: [AuditEventEntity],
       installExtensions: false,
@@ -66,7 +52,7 @@ describe('AuditEventRepository (real PostgreSQL, app role under RLS)', () => {
 
   afterAll(async () => {
     await dataSource?.destroy();
-    await dropDatabase(BOOTSTRAP_URL, database, [options.appUser, options.ownerUser]);
+    await scratch.drop();
   });
 
   it('stores a batch spanning tenants, each row under its own tenant, and lists each tenant apart', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Namespace, type AuditEvent } from '@tenantry/contracts';
-import { EventPublisher, NatsService } from '@tenantry/messaging';
-import { Platform, waitFor } from '@tenantry/testing';
+import { EventPublisher, type NatsService } from '@tenantry/messaging';
+import { connectTestNats, Platform, waitFor } from '@tenantry/testing';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 
@@ -16,15 +16,7 @@ describe('audit service SIGKILLed while 1,000 audit events are being published',
     platform = await Platform.create({ services: ['audit'] });
     await platform.start();
     const namespace = new Namespace(platform.namespace);
-    nats = await NatsService.connect({
-      service: 'e2e-publisher',
-      natsUrl: platform.infra.natsUrl,
-      namespace,
-      requestTimeoutMs: 2_000,
-      streams: [],
-      streamReplicas: 1,
-      instanceId: 'e2e',
-    });
+    nats = await connectTestNats(platform.infra.natsUrl, namespace);
     const url = new URL(platform.infra.bootstrapUrl);
     url.pathname = `/${namespace.database('audit')}`;
     db = new pg.Client({ connectionString: url.toString() }); // superuser: counts across tenants

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Headers, Namespace, ProblemSchema, SERVICES, TenantSchema } from '@tenantry/contracts';
-import { NatsService } from '@tenantry/messaging';
-import { Platform, waitFor } from '@tenantry/testing';
+import { connectTestNats, Platform, waitFor } from '@tenantry/testing';
 
 async function call(url: string, init: RequestInit & { json?: unknown } = {}) {
   const response = await fetch(url, {
@@ -247,15 +246,7 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
 
   it('parks an invalid audit event where an operator can see it, with its reason, and counts it', async () => {
     const namespace = new Namespace(platform.namespace);
-    const nats = await NatsService.connect({
-      service: 'e2e',
-      natsUrl: platform.infra.natsUrl,
-      namespace,
-      requestTimeoutMs: 2_000,
-      streams: [],
-      streamReplicas: 1,
-      instanceId: 'e2e',
-    });
+    const nats = await connectTestNats(platform.infra.natsUrl, namespace);
     try {
       const tenantId = randomUUID();
       const eventId = randomUUID();

@@ -1,23 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { dropDatabase } from '@tenantry/testing';
+import { scratchDatabase } from '@tenantry/testing';
 import { bootstrapDatabase } from './bootstrap-database.js';
-import type { DatabaseOptions } from './database.options.js';
 import { enableTenantRls, runMigrations } from './migrations.js';
 import { setTenant, withTenant } from './tenant-transactions.js';
 
-const BOOTSTRAP_URL = process.env.DB_BOOTSTRAP_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const database = `tenantry_rls_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
-
-const options: DatabaseOptions = {
-  host: '127.0.0.1',
-  port: 5432,
-  database,
-  ownerUser: `${database}_owner`,
-  appUser: `${database}_app`,
-  bootstrapUrl: BOOTSTRAP_URL,
-  poolSize: 4,
-};
+const scratch = scratchDatabase('rls');
+const { options } = scratch;
 
 class CreateNotes1700000000000 implements MigrationInterface {
   name = 'CreateNotes1700000000000';
@@ -35,9 +24,9 @@ class CreateNotes1700000000000 implements MigrationInterface {
 function connectAs(user: string): DataSource {
   return new DataSource({
     type: 'postgres',
-    host: '127.0.0.1',
-    port: 5432,
-    database,
+    host: options.host,
+    port: options.port,
+    database: options.database,
     username: user,
     installExtensions: false,
   });
@@ -69,7 +58,7 @@ describe('row-level security (real PostgreSQL)', () => {
   afterAll(async () => {
     await app?.destroy();
     await owner?.destroy();
-    await dropDatabase(BOOTSTRAP_URL, database, [options.appUser, options.ownerUser]);
+    await scratch.drop();
   });
 
   it('a query with no WHERE tenant_id sees only the current tenant rows', async () => {

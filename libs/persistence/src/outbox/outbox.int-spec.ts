@@ -1,25 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Namespace, type AuditEvent } from '@tenantry/contracts';
-import { NatsService, StreamManager, type MessagingOptions } from '@tenantry/messaging';
-import { dropDatabase, startNatsServer, type ServerProcess } from '@tenantry/testing';
+import { StreamManager, type NatsService } from '@tenantry/messaging';
+import {
+  connectTestNats,
+  scratchDatabase,
+  startNatsServer,
+  type ServerProcess,
+} from '@tenantry/testing';
 import { DataSource } from 'typeorm';
 import { bootstrapDatabase } from '../bootstrap-database.js';
-import type { DatabaseOptions } from '../database.options.js';
 import { runMigrations } from '../migrations.js';
 import { addToOutbox, createOutboxTable, outboxAudit } from './outbox.js';
 import { OutboxRelay } from './outbox-relay.js';
 
-const BOOTSTRAP_URL = process.env.DB_BOOTSTRAP_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const database = `tenantry_outbox_${randomBytes(5).toString('hex')}`;
-const db: DatabaseOptions = {
-  host: '127.0.0.1',
-  port: 5432,
-  database,
-  ownerUser: `${database}_owner`,
-  appUser: `${database}_app`,
-  bootstrapUrl: BOOTSTRAP_URL,
-  poolSize: 4,
-};
+const scratch = scratchDatabase('outbox');
+const db = scratch.options;
 
 class CreateOutbox1700000000000 {
   name = 'CreateOutbox1700000000000';
@@ -63,24 +58,15 @@ describe('transactional outbox', () => {
 
   beforeAll(async () => {
     natsServer = await startNatsServer();
-    const options: MessagingOptions = {
-      service: 'outbox-test',
-      natsUrl: natsServer.url,
-      namespace,
-      requestTimeoutMs: 2_000,
-      streams: ['AUDIT'],
-      streamReplicas: 1,
-      instanceId: 'test',
-    };
-    nats = await NatsService.connect(options);
+    nats = await connectTestNats(natsServer.url, namespace);
     await new StreamManager(nats).ensure(['AUDIT']);
     await bootstrapDatabase(db);
     await runMigrations(db, [CreateOutbox1700000000000]);
     dataSource = await new DataSource({
       type: 'postgres',
-      host: '127.0.0.1',
-      port: 5432,
-      database,
+      host: db.host,
+      port: db.port,
+      database: db.database,
       username: db.appUser,
       installExtensions: false,
     }).initialize();
@@ -93,7 +79,7 @@ describe('transactional outbox', () => {
     await dataSource?.destroy();
     await nats?.drain().catch(() => undefined);
     await natsServer?.stop();
-    await dropDatabase(BOOTSTRAP_URL, database, [db.appUser, db.ownerUser]);
+    await scratch.drop();
   });
 
   it('publishes only what committed: a rolled-back transaction sends nothing', async () => {

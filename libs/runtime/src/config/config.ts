@@ -84,17 +84,25 @@ const redisSchema = z.object({
   REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
 });
 
-/** Same shape as @tenantry/persistence's DatabaseOptions (declared here so the gateway never depends on persistence). */
-export interface DatabaseConfig {
+/** Where a service's database is and which roles it uses; read from DB_* variables. */
+export interface DatabaseOptions {
   host: string;
   port: number;
   database: string;
+  /** Owns the schema; migrations run as this role. */
   ownerUser: string;
   ownerPassword?: string;
+  /** The service's own role: no ownership, no BYPASSRLS, so row-level security always applies. */
   appUser: string;
   appPassword?: string;
+  /**
+   * A superuser (or CREATEDB + CREATEROLE) URL used once at start-up to create the
+   * database and both roles when missing. Leave empty where an operator creates them.
+   */
   bootstrapUrl?: string;
   poolSize: number;
+  /** Extra `pg` options, e.g. `{ ssl: { rejectUnauthorized: false } }`. */
+  extra?: Record<string, unknown>;
 }
 
 export interface ServiceConfig {
@@ -108,7 +116,7 @@ export interface ServiceConfig {
   streamReplicas: number;
   shutdownTimeoutMs: number;
   instanceId: string;
-  database?: DatabaseConfig;
+  database?: DatabaseOptions;
   redisUrl?: string;
 }
 
