@@ -6,6 +6,15 @@ import { TenantEntity } from './tenant.entity.js';
 
 const UNIQUE_VIOLATION = '23505';
 
+interface TenantRow {
+  id: string;
+  name: string;
+  slug: string;
+  status: TenantEntity['status'];
+  created_at: Date;
+  updated_at: Date;
+}
+
 /** The only code that touches the tenants table. */
 @Injectable()
 export class TenantRepository {
@@ -33,8 +42,22 @@ export class TenantRepository {
     }
   }
 
-  findById(id: string): Promise<TenantEntity | null> {
-    return this.tenants.findOneBy({ id });
+  /** The hot path behind GET /v1/tenants/:id: one prepared primary-key read, no query building. */
+  async findById(id: string): Promise<TenantEntity | null> {
+    const rows: TenantRow[] = await this.tenants.query(
+      'SELECT id, name, slug, status, created_at, updated_at FROM tenants WHERE id = $1',
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return Object.assign(new TenantEntity(), {
+      id: row.id,
+      name: row.name,
+      slug: row.slug,
+      status: row.status,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    });
   }
 
   /** Oldest first by id (UUIDv7, so creation order); `after` is the last id of the previous page. */

@@ -27,6 +27,7 @@ const Fail = defineRpc(
   z.object({}),
 );
 const Missing = defineRpc('nobody.things.get', z.object({}), z.object({}));
+const Slow = defineRpc('greeter.naps.create', z.object({ ms: z.number().int() }), z.object({}));
 
 @Controller()
 class GreeterController {
@@ -38,6 +39,12 @@ class GreeterController {
       tenantId: ctx?.tenantId ?? null,
       requestId: ctx!.requestId,
     };
+  }
+
+  @RpcHandler(Slow)
+  async nap(@Payload() request: RpcPayload<typeof Slow>) {
+    await new Promise((resolve) => setTimeout(resolve, request.ms));
+    return {};
   }
 
   @RpcHandler(Fail)
@@ -138,6 +145,13 @@ describe('request/reply over NATS (real server)', () => {
     await expect(client.request(Fail, { kind: 'outage' })).rejects.toMatchObject({
       code: ErrorCode.ServiceUnavailable,
       message: 'the greeter service cannot reach a dependency right now; retry shortly',
+    });
+  });
+
+  it('says TIMEOUT when the service does not answer in time', async () => {
+    await expect(client.request(Slow, { ms: 500 }, { timeoutMs: 100 })).rejects.toMatchObject({
+      code: ErrorCode.Timeout,
+      message: 'the greeter service did not answer within 100 ms',
     });
   });
 
