@@ -275,6 +275,32 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
     }
   });
 
+  it('answers 503 while a service is down, and works again once it is back', async () => {
+    const tenants = platform.service('tenants');
+    await tenants.kill();
+    const refused = await call(`${gw}/v1/tenants`, {
+      method: 'POST',
+      json: { name: 'Down', slug: 'while-down' },
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.body).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      detail: 'the tenants service is not available',
+    });
+    const health = await call(`${gw}/v1/health`);
+    expect(health.status).toBe(503);
+    expect(health.body.services.tenants.status).toBe('down');
+
+    tenants.start();
+    await tenants.waitReady();
+    const created = await call(`${gw}/v1/tenants`, {
+      method: 'POST',
+      json: { name: 'Back', slug: 'while-down' },
+    });
+    expect(created.status).toBe(201);
+    expect((await call(`${gw}/v1/health`)).status).toBe(200);
+  });
+
   it('stops every service cleanly on SIGTERM (exit code 0)', async () => {
     const codes = await Promise.all([...platform.processes.values()].map((p) => p.stop()));
     expect(codes).toEqual(codes.map(() => 0));
