@@ -81,8 +81,7 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
     const stop = rpcMetrics.duration.startTimer({ subject: pattern });
     let reply: RpcReply;
     try {
-      const raw: unknown = msg.data.length ? JSON.parse(decoder.decode(msg.data)) : {};
-      const request = contract ? parseContract(contract.request, raw) : raw;
+      const request = this.decodeRequest(msg, contract);
       const data = await messageContext.run(context, async () => {
         const result = await handler(request, new NatsContext([msg.subject, msg.headers]));
         return lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
@@ -95,11 +94,22 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
     if (msg.reply) msg.respond(encoder.encode(JSON.stringify(reply)));
   }
 
-  private toErrorBody(error: unknown, pattern: string, requestId: string): ErrorBody {
-    if (error instanceof SyntaxError) {
-      return { code: ErrorCode.ValidationFailed, message: 'request body is not valid JSON' };
+  /** The request as the handler gets it; a malformed one is the caller's error (VALIDATION_FAILED). */
+  private decodeRequest(msg: Msg, contract: RpcContract | undefined): unknown {
+    let raw: unknown = {};
+    if (msg.data.length) {
+      try {
+        raw = JSON.parse(decoder.decode(msg.data));
+      } catch {
+        throw new ContractValidationError([{ field: '(root)', message: 'must be valid JSON' }]);
+      }
     }
-    if (error instanceof ContractValidationError) {
+    return contract ? parseContract(contract.request, raw) : raw;
+  }
+
+  private toErrorBody(error: unknown, pattern: string, requestId: string): ErrorBody {
+    // A reply that breaks its own contract is this service's bug, not the caller's.
+    if (error instanceof ContractValidationError && error.what !== 'reply') {
       return { code: error.code, message: error.message, errors: error.errors };
     }
     if (error instanceof ServiceError) return error.toBody();

@@ -27,6 +27,7 @@ const Fail = defineRpc(
   z.object({}),
 );
 const Missing = defineRpc('nobody.things.get', z.object({}), z.object({}));
+const Broken = defineRpc('greeter.mistakes.get', z.object({}), z.object({ text: z.string() }));
 const Slow = defineRpc('greeter.naps.create', z.object({ ms: z.number().int() }), z.object({}));
 
 @Controller()
@@ -39,6 +40,11 @@ class GreeterController {
       tenantId: ctx?.tenantId ?? null,
       requestId: ctx!.requestId,
     };
+  }
+
+  @RpcHandler(Broken)
+  broken() {
+    return { txet: 'typo' };
   }
 
   @RpcHandler(Slow)
@@ -124,6 +130,28 @@ describe('request/reply over NATS (real server)', () => {
     expect(body.ok).toBe(false);
     expect(body.error.code).toBe(ErrorCode.ValidationFailed);
     expect(body.error.errors[0]!.field).toBe('name');
+  });
+
+  it('answers a body that is not JSON with VALIDATION_FAILED', async () => {
+    const reply = await clientNats.nc.request(
+      options.namespace.rpcSubject(Greet.subject),
+      '{"name":',
+      {
+        timeout: 2_000,
+      },
+    );
+    expect(reply.json()).toEqual({
+      ok: false,
+      error: {
+        code: ErrorCode.ValidationFailed,
+        message: 'invalid request: (root): must be valid JSON',
+        errors: [{ field: '(root)', message: 'must be valid JSON' }],
+      },
+    });
+  });
+
+  it("treats a reply that breaks the service's own contract as INTERNAL, not the caller's fault", async () => {
+    await expect(client.request(Broken, {})).rejects.toMatchObject({ code: ErrorCode.Internal });
   });
 
   it('carries a ServiceError code and reason to the caller', async () => {
