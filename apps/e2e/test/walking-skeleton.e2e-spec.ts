@@ -22,9 +22,14 @@ async function call(url: string, init: RequestInit & { json?: unknown } = {}) {
 describe('walking skeleton: gateway → NATS → service → JetStream → audit (six processes)', () => {
   let platform: Platform;
   let gw: string;
+  const logLines: { service: string; line: string }[] = [];
 
   beforeAll(async () => {
-    platform = await Platform.create();
+    // The gateway logs every request at info: its JSON lines are checked below.
+    platform = await Platform.create({
+      onLine: (service, line) => logLines.push({ service, line }),
+      env: { LOG_LEVEL: 'info' },
+    });
     await platform.start();
     gw = platform.gatewayUrl;
   });
@@ -193,6 +198,28 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
       headers: { 'x-request-id': 'bad id with spaces' },
     });
     expect(hostile.headers.get('x-request-id')).not.toBe('bad id with spaces');
+  });
+
+  it('logs JSON lines that carry the service and the request id', async () => {
+    const requestId = `log-check-${randomUUID()}`;
+    await call(`${gw}/v1/tenants?limit=1`, { headers: { 'x-request-id': requestId } });
+    const line = await waitFor('the request log line', async () =>
+      logLines.find((l) => l.service === 'gateway' && l.line.includes(requestId)),
+    );
+    const entry = JSON.parse(line.line);
+    expect(entry).toMatchObject({
+      service: 'gateway',
+      level: 30,
+      msg: 'request completed',
+      method: 'GET',
+      url: '/v1/tenants?limit=1',
+      status: 200,
+    });
+    expect(entry.requestId).toBe(requestId);
+    expect(typeof entry.time).toBe('number');
+    for (const { line: raw } of logLines.filter((l) => l.line.startsWith('{')).slice(0, 50)) {
+      expect(() => JSON.parse(raw)).not.toThrow();
+    }
   });
 
   it('serves OpenAPI 3.1 generated from the contract schemas, and Swagger UI', async () => {

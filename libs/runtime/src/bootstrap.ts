@@ -6,6 +6,7 @@ import { NatsRpcServer, NatsService } from '@tenantry/messaging';
 import { Logger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import type { ServiceConfig } from './config/config.js';
+import { QUIET_PATHS } from './logging/logging.module.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -58,6 +59,20 @@ export async function bootstrapService(
     });
 
   const logger = app.get(Logger);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', async (request, reply) => {
+      if (QUIET_PATHS.has(request.url.split('?')[0]!)) return;
+      logger.log({
+        msg: 'request completed',
+        requestId: String(request.id),
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
+      });
+    });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

@@ -4,11 +4,18 @@ import { messageContext } from '@tenantry/messaging';
 import { LoggerModule } from 'nestjs-pino';
 import type { ServiceConfig } from '../config/config.js';
 
-const QUIET_PATHS = new Set<string>([HealthPaths.live, HealthPaths.ready, HealthPaths.metrics]);
+/** Probe and scrape paths: not worth a log line each. */
+export const QUIET_PATHS = new Set<string>([
+  HealthPaths.live,
+  HealthPaths.ready,
+  HealthPaths.metrics,
+]);
 
 /**
  * JSON logs through pino. Every line carries the service and instance, and, while a
  * NATS message or HTTP request is being handled, its tenant id and request id.
+ * Requests are logged by a Fastify onResponse hook (bootstrap.ts) rather than by
+ * pino-http's middleware, which Nest 12 on Fastify did not run for our routes.
  */
 export function loggingModule(config: ServiceConfig): DynamicModule {
   return LoggerModule.forRoot({
@@ -20,17 +27,7 @@ export function loggingModule(config: ServiceConfig): DynamicModule {
         const ctx = messageContext.current();
         return ctx ? { tenantId: ctx.tenantId, requestId: ctx.requestId } : {};
       },
-      genReqId: (req) => String(req.headers['x-request-id'] ?? ''),
-      customProps: () => ({}),
-      autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]!) },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
+      autoLogging: false,
     },
   });
 }
