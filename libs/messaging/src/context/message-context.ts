@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { Headers } from '@tenantry/contracts';
 import { v7 as uuidv7 } from 'uuid';
@@ -27,15 +27,30 @@ export const messageContext = {
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+// Trace and span ids are drawn from a pool refilled 4 KiB at a time: one crypto call
+// per few hundred ids instead of one per id (it showed up at ~4 % of the gateway's CPU).
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return hex;
+}
+
 export function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  return `00-${randomHex(16)}-${randomHex(8)}-01`;
 }
 
 /** Same trace, new span id: what a hop to another process should carry. */
 export function childTraceparent(parent: string | undefined): string {
   const match = parent ? TRACEPARENT.exec(parent) : null;
   if (!match) return newTraceparent();
-  return `00-${match[1]}-${randomBytes(8).toString('hex')}-${match[3]}`;
+  return `00-${match[1]}-${randomHex(8)}-${match[3]}`;
 }
 
 export function newContext(partial: Partial<MessageContext> = {}): MessageContext {
