@@ -1,6 +1,7 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { DATABASE_READINESS } from '@tenantry/runtime';
 import { bootstrapDatabase } from './bootstrap-database.js';
 import type { DatabaseOptions } from './database.options.js';
 import { runMigrations, type MigrationClass } from './migrations.js';
@@ -96,6 +97,3 @@ export class PersistenceModule {
     };
   }
 }
-
-/** Token under which the persistence module offers its readiness probe (a string, so readers need not load TypeORM). */
-export const DATABASE_READINESS = 'tenantry:readiness:database';

@@ -1,4 +1,9 @@
-import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type FactoryProvider,
+  type ModuleMetadata,
+} from '@nestjs/common';
 import type { StreamKey } from '@tenantry/contracts';
 import { MessagingModule, NatsService } from '@tenantry/messaging';
 import type { Redis } from 'ioredis';
@@ -6,6 +11,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { ServiceConfig } from './config/config.js';
 import { HealthModule } from './health/health.module.js';
 import {
+  DATABASE_READINESS,
   natsCheck,
   READINESS_CHECKS,
   redisCheck,
@@ -15,16 +21,12 @@ import { loggingModule } from './logging/logging.module.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { REDIS, RedisModule } from './redis/redis.module.js';
 
-/** Must match DATABASE_READINESS in @tenantry/persistence (kept as a string so the gateway never loads TypeORM). */
-const DATABASE_READINESS = 'tenantry:readiness:database';
-
 export interface ServiceModuleOptions {
   config: ServiceConfig;
   /** The service's persistence module (PersistenceModule.forRoot(...)), when it owns a database. */
   persistence?: DynamicModule;
   /** JetStream streams to make sure of at start-up. */
   streams: readonly StreamKey[];
-  imports?: ModuleMetadata['imports'];
 }
 
 /**
@@ -50,12 +52,7 @@ export class ServiceModule {
     ];
     if (options.persistence) imports.push(options.persistence);
     if (config.redisUrl) imports.push(RedisModule.forRoot(config));
-    const inject: (string | symbol | { token: string | symbol; optional: boolean })[] = [
-      NatsService as unknown as symbol,
-      { token: DATABASE_READINESS, optional: true },
-      { token: REDIS, optional: true },
-    ];
-    const checks = {
+    const checks: FactoryProvider<ReadinessCheck[]> = {
       provide: READINESS_CHECKS,
       useFactory: (
         nats: NatsService,
@@ -66,13 +63,17 @@ export class ServiceModule {
         ...(database ? [database] : []),
         ...(redis ? [redisCheck(redis)] : []),
       ],
-      inject,
+      inject: [
+        NatsService,
+        { token: DATABASE_READINESS, optional: true },
+        { token: REDIS, optional: true },
+      ],
     };
     const health = HealthModule.forService(config.service);
     return {
       module: ServiceModule,
       global: true,
-      imports: [...imports, health, ...(options.imports ?? [])],
+      imports: [...imports, health],
       controllers: [MetricsController],
       providers: [checks],
       exports: [READINESS_CHECKS, health],

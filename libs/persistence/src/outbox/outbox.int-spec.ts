@@ -5,6 +5,7 @@ import {
   connectTestNats,
   scratchDatabase,
   startNatsServer,
+  waitFor,
   type ServerProcess,
 } from '@tenantry/testing';
 import { DataSource } from 'typeorm';
@@ -48,13 +49,6 @@ describe('transactional outbox', () => {
     (await nats.jsm.streams.info(namespace.stream('AUDIT'))).state.messages;
   const outboxCount = async () =>
     Number((await dataSource.query(`SELECT count(*) AS n FROM outbox`))[0].n);
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check().catch(() => false))) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
 
   beforeAll(async () => {
     natsServer = await startNatsServer();
@@ -94,7 +88,7 @@ describe('transactional outbox', () => {
       addToOutbox(m, [outboxAudit(auditEvent(tenantId, 2)), outboxAudit(auditEvent(tenantId, 3))]),
     );
     relay.kick();
-    await until(
+    await waitFor(
       '2 published',
       async () => (await streamCount()) === 2 && (await outboxCount()) === 0,
     );
@@ -116,10 +110,10 @@ describe('transactional outbox', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(await outboxCount()).toBe(20);
     await natsServer.restart();
-    await until(
+    await waitFor(
       '20 more published',
       async () => (await outboxCount()) === 0 && (await streamCount()) === before + 20,
-      30_000,
+      { timeoutMs: 30_000 },
     );
   });
 
@@ -128,7 +122,7 @@ describe('transactional outbox', () => {
     const before = await streamCount();
     await dataSource.transaction((m) => addToOutbox(m, [event, event]));
     relay.kick();
-    await until('outbox drained', async () => (await outboxCount()) === 0);
+    await waitFor('outbox drained', async () => (await outboxCount()) === 0);
     expect(await streamCount()).toBe(before + 1);
   });
 });

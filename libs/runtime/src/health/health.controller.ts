@@ -2,7 +2,6 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { HealthPaths } from '@tenantry/contracts';
-import { runCheck } from './readiness.js';
 import { HealthService } from './health.service.js';
 
 /** `/health/live`: the process runs. `/health/ready`: every dependency answers (503 otherwise). */
@@ -23,11 +22,11 @@ export class HealthController {
 
   @Get(HealthPaths.ready)
   @HealthCheck()
-  ready() {
+  async ready() {
+    const { checks } = await this.health.readiness();
     return this.terminus.check(
-      this.health.checkList.map((check) => async () => {
-        const session = this.indicators.check(check.name);
-        const result = await runCheck(check);
+      Object.entries(checks).map(([name, result]) => () => {
+        const session = this.indicators.check(name);
         return result.status === 'up'
           ? session.up()
           : session.down({ message: result.message ?? 'down' });

@@ -15,10 +15,6 @@ export class HealthService {
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
-  get checkList(): ReadinessCheck[] {
-    return this.checks;
-  }
-
   async readiness(): Promise<ServiceHealth> {
     const results = await Promise.all(
       this.checks.map(async (c) => [c.name, await runCheck(c)] as const),

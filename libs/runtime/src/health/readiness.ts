@@ -9,6 +9,9 @@ export interface ReadinessCheck {
 
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 
+/** Under this token a database module offers its ReadinessCheck (persistence provides it; runtime never loads TypeORM). */
+export const DATABASE_READINESS = Symbol('DATABASE_READINESS');
+
 export function natsCheck(nats: NatsService): ReadinessCheck {
   return { name: 'nats', probe: () => nats.ping(1_000) };
 }
