@@ -18,6 +18,14 @@ import { rpcMetrics } from './rpc.metrics.js';
 import { RpcError } from './service-error.js';
 
 const encoder = new TextEncoder();
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 const decoder = new TextDecoder();
 
 export interface RequestOptions {
@@ -52,8 +60,18 @@ export class RpcClient {
       stop({ outcome: failure.code });
       throw failure;
     }
-    const envelope = RpcReplySchema.safeParse(JSON.parse(decoder.decode(raw)));
-    if (!envelope.success) {
+    const envelope = RpcReplySchema.safeParse(parseJson(decoder.decode(raw)));
+    if (envelope.success && !envelope.data.ok) {
+      const { code, message, reason, errors } = envelope.data.error;
+      stop({ outcome: code });
+      throw new RpcError(code, message, contract.subject, reason, errors);
+    }
+    const data =
+      envelope.success && envelope.data.ok
+        ? contract.response.safeParse(envelope.data.data)
+        : undefined;
+    if (!data?.success) {
+      // The other side broke the contract: its fault (or a version mismatch), never the caller's.
       stop({ outcome: ErrorCode.Internal });
       throw new RpcError(
         ErrorCode.Internal,
@@ -61,13 +79,8 @@ export class RpcClient {
         contract.subject,
       );
     }
-    if (!envelope.data.ok) {
-      const { code, message, reason, errors } = envelope.data.error;
-      stop({ outcome: code });
-      throw new RpcError(code, message, contract.subject, reason, errors);
-    }
     stop({ outcome: 'ok' });
-    return parseContract(contract.response, envelope.data.data, 'reply') as RpcResponse<C>;
+    return data.data as RpcResponse<C>;
   }
 
   private transportError(error: unknown, subject: string, timeout: number): RpcError {

@@ -154,6 +154,24 @@ describe('request/reply over NATS (real server)', () => {
     await expect(client.request(Broken, {})).rejects.toMatchObject({ code: ErrorCode.Internal });
   });
 
+  it('treats a reply that breaks the contract on the caller side as INTERNAL too (e.g. a version mismatch)', async () => {
+    const impostor = clientNats.nc.subscribe(options.namespace.rpcSubject('impostor.things.get'), {
+      callback: (_error, msg) => {
+        msg.respond(JSON.stringify({ ok: true, data: { text: 42 } }));
+      },
+    });
+    const Impostor = defineRpc('impostor.things.get', z.object({}), z.object({ text: z.string() }));
+    try {
+      await expect(client.request(Impostor, {})).rejects.toMatchObject({
+        name: 'RpcError',
+        code: ErrorCode.Internal,
+        message: 'malformed reply on impostor.things.get',
+      });
+    } finally {
+      impostor.unsubscribe();
+    }
+  });
+
   it('carries a ServiceError code and reason to the caller', async () => {
     await expect(client.request(Fail, { kind: 'service' })).rejects.toMatchObject({
       name: 'RpcError',
