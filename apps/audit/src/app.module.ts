@@ -1,22 +1,11 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { PersistenceModule } from '@tenantry/persistence';
-import { ServiceModule, type ServiceConfig } from '@tenantry/runtime';
+import { backendService } from '@tenantry/persistence';
+import { AuditEventModule } from './audit-events/audit-event.module.js';
 import { migrations } from './database/migrations/index.js';
-import { AuditEventModule } from './events/audit-event.module.js';
 
-@Module({})
-export class AppModule {
-  static forConfig(config: ServiceConfig): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [
-        ServiceModule.forRoot({
-          config,
-          streams: ['AUDIT', 'PARKED'],
-          persistence: PersistenceModule.forRoot({ database: config.database!, migrations }),
-        }),
-        AuditEventModule,
-      ],
-    };
-  }
-}
+/** The audit service: drains the AUDIT stream into its ledger and answers queries on it. */
+export const service = backendService({
+  name: 'audit',
+  streams: ['AUDIT', 'PARKED'],
+  migrations,
+  features: [AuditEventModule],
+});

@@ -1,10 +1,4 @@
-import 'reflect-metadata';
-import { isTransientDbError } from '@tenantry/persistence';
-import { bootstrapService, loadConfig } from '@tenantry/runtime';
-import { AppModule } from './app.module.js';
+import { runService } from '@tenantry/runtime';
+import { service } from './app.module.js';
 
-const config = loadConfig('audit', { database: true });
-await bootstrapService(AppModule.forConfig(config), config, {
-  rpc: true,
-  isTransientError: isTransientDbError,
-});
+await runService(service);

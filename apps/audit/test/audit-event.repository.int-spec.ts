@@ -4,8 +4,11 @@ import { bootstrapDatabase, runMigrations, TenantTransactions } from '@tenantry/
 import { scratchDatabase } from '@tenantry/testing';
 import { DataSource } from 'typeorm';
 import { migrations } from '../src/database/migrations/index.js';
-import { AuditEventEntity } from '../src/events/audit-event.entity.js';
-import { AuditEventRepository, type NewAuditEvent } from '../src/events/audit-event.repository.js';
+import { AuditEventEntity } from '../src/audit-events/audit-event.entity.js';
+import {
+  AuditEventRepository,
+  type NewAuditEvent,
+} from '../src/audit-events/audit-event.repository.js';
 
 const scratch = scratchDatabase('auditrepo');
 const { options } = scratch;

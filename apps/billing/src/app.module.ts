@@ -1,20 +1,10 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { PersistenceModule } from '@tenantry/persistence';
-import { ServiceModule, type ServiceConfig } from '@tenantry/runtime';
+import { backendService } from '@tenantry/persistence';
 import { migrations } from './database/migrations/index.js';
 
-@Module({})
-export class AppModule {
-  static forConfig(config: ServiceConfig): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [
-        ServiceModule.forRoot({
-          config,
-          streams: ['USAGE', 'AUDIT', 'EVENTS'],
-          persistence: PersistenceModule.forRoot({ database: config.database!, migrations }),
-        }),
-      ],
-    };
-  }
-}
+/** The billing service: its database, NATS and health; its features come with their issues. */
+export const service = backendService({
+  name: 'billing',
+  streams: ['USAGE', 'AUDIT', 'EVENTS'],
+  migrations,
+  features: [],
+});

@@ -1,21 +1,27 @@
-import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { ServiceModule, type ServiceConfig } from '@tenantry/runtime';
+import { ServiceModule, type ServiceDefinition } from '@tenantry/runtime';
+import { AuditApiModule } from './audit/audit-api.module.js';
+import { clientErrorHandler, installHttpEdge } from './http/http-edge.js';
+import { setupOpenApi } from './http/openapi.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { RouteTable } from './http/route-table.js';
 import { PlatformHealthModule } from './platform-health/platform-health.module.js';
-import { TenantsModule } from './tenants/tenants.module.js';
+import { TenantsApiModule } from './tenants/tenants-api.module.js';
 
-@Module({})
-export class AppModule {
-  static forConfig(config: ServiceConfig): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [
-        ServiceModule.forRoot({ config, streams: [] }),
-        PlatformHealthModule,
-        TenantsModule,
-      ],
-      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
-    };
-  }
-}
+/** The gateway: the one HTTP front door; one module per service it fronts. */
+export const service: ServiceDefinition = {
+  name: 'gateway',
+  needs: { redis: true },
+  fastify: { clientErrorHandler },
+  module: (config) =>
+    ServiceModule.forRoot(config, {
+      streams: [],
+      serveRpc: false,
+      features: [PlatformHealthModule, TenantsApiModule, AuditApiModule],
+      providers: [RouteTable, { provide: APP_FILTER, useClass: ProblemDetailsFilter }],
+    }),
+  configure: (app) => {
+    installHttpEdge(app);
+    setupOpenApi(app);
+  },
+};

@@ -1,22 +1,11 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { PersistenceModule } from '@tenantry/persistence';
-import { ServiceModule, type ServiceConfig } from '@tenantry/runtime';
+import { backendService } from '@tenantry/persistence';
 import { migrations } from './database/migrations/index.js';
 import { TenantModule } from './tenants/tenant.module.js';
 
-@Module({})
-export class AppModule {
-  static forConfig(config: ServiceConfig): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [
-        ServiceModule.forRoot({
-          config,
-          streams: ['AUDIT', 'EVENTS'],
-          persistence: PersistenceModule.forRoot({ database: config.database!, migrations }),
-        }),
-        TenantModule,
-      ],
-    };
-  }
-}
+/** The tenants service: the tenant registry, and (later) plans, organizations and provisioning. */
+export const service = backendService({
+  name: 'tenants',
+  streams: ['AUDIT', 'EVENTS'],
+  migrations,
+  features: [TenantModule],
+});

@@ -1,12 +1,25 @@
-export * from './context/message-context.js';
-export * from './messaging.options.js';
-export * from './messaging.module.js';
-export * from './nats/nats.service.js';
-export * from './rpc/service-error.js';
-export * from './rpc/rpc-handler.decorator.js';
-export * from './rpc/nats-rpc.server.js';
-export * from './rpc/rpc-pass-through.filter.js';
-export * from './rpc/rpc.client.js';
-export * from './jetstream/stream-manager.js';
-export * from './jetstream/event-publisher.js';
-export * from './jetstream/durable-consumer.js';
+export {
+  childTraceparent,
+  contextFromHeaders,
+  contextToHeaders,
+  messageContext,
+  newContext,
+  newTraceparent,
+  type MessageContext,
+} from './context/message-context.js';
+export { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options.js';
+export { MessagingModule } from './messaging.module.js';
+export { NatsService } from './nats/nats.service.js';
+export { RpcError } from './rpc/rpc-error.js';
+export { RpcHandler, type RpcMethod } from './rpc/rpc-handler.decorator.js';
+export { RpcServer } from './rpc/rpc.server.js';
+export { RpcClient, type RequestOptions } from './rpc/rpc.client.js';
+export { TRANSIENT_ERROR, type TransientErrorTest } from './rpc/transient-error.js';
+export { StreamManager } from './jetstream/stream-manager.js';
+export { EventPublisher, type PublishOptions } from './jetstream/event-publisher.js';
+export {
+  DurableConsumer,
+  PoisonMessageError,
+  type ConsumedMessage,
+  type DurableConsumerOptions,
+} from './jetstream/durable-consumer.js';

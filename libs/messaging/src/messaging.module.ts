@@ -1,3 +1,4 @@
+import { DiscoveryModule } from '@nestjs/core';
 import {
   Global,
   Module,
@@ -10,6 +11,7 @@ import { StreamManager } from './jetstream/stream-manager.js';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options.js';
 import { NatsService } from './nats/nats.service.js';
 import { RpcClient } from './rpc/rpc.client.js';
+import { RpcServer } from './rpc/rpc.server.js';
 
 class StreamBootstrap implements OnApplicationBootstrap {
   constructor(
@@ -22,14 +24,19 @@ class StreamBootstrap implements OnApplicationBootstrap {
   }
 }
 
-/** One NATS connection per process, with the typed clients built on it. */
+/**
+ * One NATS connection per process, with the typed clients built on it; with `serveRpc`,
+ * also the server of the service's `@RpcHandler` methods.
+ */
 @Global()
 @Module({})
 export class MessagingModule {
-  static forRoot(options: MessagingOptions): DynamicModule {
+  static forRoot(options: MessagingOptions & { serveRpc?: boolean }): DynamicModule {
     return {
       module: MessagingModule,
+      imports: options.serveRpc ? [DiscoveryModule] : [],
       providers: [
+        ...(options.serveRpc ? [RpcServer] : []),
         { provide: MESSAGING_OPTIONS, useValue: options },
         { provide: NatsService, useFactory: () => NatsService.connect(options) },
         {

@@ -1,9 +1,19 @@
-export * from './database.options.js';
-export * from './bootstrap-database.js';
-export * from './migrations.js';
-export * from './tenant-transactions.js';
-export * from './transient-error.js';
-export * from './persistence.module.js';
-export * from './outbox/outbox.js';
-export * from './outbox/outbox-relay.js';
-export * from './outbox/outbox.module.js';
+export { backendService, type BackendServiceOptions } from './backend-service.js';
+export { bootstrapDatabase } from './bootstrap-database.js';
+export { enableTenantRls, runMigrations, type MigrationClass } from './migrations.js';
+export { setTenant, withTenant } from './tenant-transactions.js';
+export { isTransientDbError } from './transient-error.js';
+export {
+  PersistenceModule,
+  TenantTransactions,
+  type PersistenceModuleOptions,
+} from './persistence.module.js';
+export {
+  addToOutbox,
+  createOutboxTable,
+  outboxAudit,
+  outboxEvent,
+  type OutboxMessage,
+} from './outbox/outbox.js';
+export { OutboxRelay } from './outbox/outbox-relay.js';
+export { Outbox, OutboxModule } from './outbox/outbox.module.js';

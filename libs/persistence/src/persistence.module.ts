@@ -1,6 +1,7 @@
 import { Global, Inject, Injectable, Logger, Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { TRANSIENT_ERROR } from '@tenantry/messaging';
 import { DATABASE_READINESS } from '@tenantry/runtime';
 import { bootstrapDatabase } from './bootstrap-database.js';
 import type { DatabaseOptions } from './database.options.js';
@@ -92,8 +93,9 @@ export class PersistenceModule {
           }),
           inject: [getDataSourceToken()],
         },
+        { provide: TRANSIENT_ERROR, useValue: isTransientDbError },
       ],
-      exports: [TenantTransactions, DATABASE_READINESS],
+      exports: [TenantTransactions, DATABASE_READINESS, TRANSIENT_ERROR],
     };
   }
 }

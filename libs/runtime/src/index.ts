@@ -1,10 +1,19 @@
-export * from './config/config.js';
-export * from './config/config.module.js';
-export * from './health/readiness.js';
-export * from './health/health.service.js';
-export * from './health/health.module.js';
-export * from './metrics/metrics.controller.js';
-export * from './logging/logging.module.js';
-export * from './bootstrap.js';
-export * from './redis/redis.module.js';
-export * from './service.module.js';
+export {
+  ConfigError,
+  loadConfig,
+  parseConfig,
+  type DatabaseOptions,
+  type ServiceConfig,
+} from './config/config.js';
+export { ConfigModule, SERVICE_CONFIG } from './config/config.module.js';
+export {
+  DATABASE_READINESS,
+  READINESS_CHECKS,
+  runCheck,
+  type ReadinessCheck,
+} from './health/readiness.js';
+export { HealthService } from './health/health.service.js';
+export { createLogger, NestPinoLogger, QUIET_PATHS } from './logging/logger.js';
+export { REDIS } from './redis/redis.module.js';
+export { ServiceModule, type ServiceModuleOptions } from './service.module.js';
+export { requestIdFor, runService, type ServiceDefinition } from './service.js';

@@ -3,6 +3,7 @@ import {
   type DynamicModule,
   type FactoryProvider,
   type ModuleMetadata,
+  type Provider,
 } from '@nestjs/common';
 import type { StreamKey } from '@tenantry/contracts';
 import { MessagingModule, NatsService } from '@tenantry/messaging';
@@ -17,29 +18,32 @@ import {
   redisCheck,
   type ReadinessCheck,
 } from './health/readiness.js';
-import { loggingModule } from './logging/logging.module.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { REDIS, RedisModule } from './redis/redis.module.js';
 
 export interface ServiceModuleOptions {
-  config: ServiceConfig;
-  /** The service's persistence module (PersistenceModule.forRoot(...)), when it owns a database. */
-  persistence?: DynamicModule;
   /** JetStream streams to make sure of at start-up. */
   streams: readonly StreamKey[];
+  /** Serve the `@RpcHandler` methods of the service's controllers over NATS (every service but the gateway). */
+  serveRpc: boolean;
+  /** The service's database module (persistence), when it owns a database. */
+  database?: DynamicModule;
+  /** The service's feature modules. */
+  features: NonNullable<ModuleMetadata['imports']>;
+  /** App-wide providers (the gateway's exception filter). */
+  providers?: Provider[];
 }
 
 /**
- * What every service runs on: config, JSON logs, NATS, optionally its database and
- * Redis, health (HTTP and NATS) over exactly those dependencies, and metrics.
+ * What every service runs on, in one call: config, NATS (and its request server),
+ * optionally its database and Redis, health over HTTP and NATS covering exactly
+ * those dependencies, metrics, and the service's feature modules.
  */
 @Module({})
 export class ServiceModule {
-  static forRoot(options: ServiceModuleOptions): DynamicModule {
-    const { config } = options;
+  static forRoot(config: ServiceConfig, options: ServiceModuleOptions): DynamicModule {
     const imports: NonNullable<ModuleMetadata['imports']> = [
       ConfigModule.forRoot(config),
-      loggingModule(config),
       MessagingModule.forRoot({
         service: config.service,
         natsUrl: config.natsUrl,
@@ -48,9 +52,10 @@ export class ServiceModule {
         streams: options.streams,
         streamReplicas: config.streamReplicas,
         instanceId: config.instanceId,
+        serveRpc: options.serveRpc,
       }),
     ];
-    if (options.persistence) imports.push(options.persistence);
+    if (options.database) imports.push(options.database);
     if (config.redisUrl) imports.push(RedisModule.forRoot(config));
     const checks: FactoryProvider<ReadinessCheck[]> = {
       provide: READINESS_CHECKS,
@@ -73,9 +78,9 @@ export class ServiceModule {
     return {
       module: ServiceModule,
       global: true,
-      imports: [...imports, health],
+      imports: [...imports, health, ...options.features],
       controllers: [MetricsController],
-      providers: [checks],
+      providers: [checks, ...(options.providers ?? [])],
       exports: [READINESS_CHECKS, health],
     };
   }

@@ -18,19 +18,33 @@ function parametersOf(schema: z.ZodType): Parameter[] {
   }));
 }
 
-/**
- * Documents a route from its contract schemas (body, path and query parameters,
- * response) plus the problem responses it can give: the schemas that validate the
- * request are the ones in the OpenAPI document.
- */
-export function ApiContract(options: {
+export interface ApiContractOptions {
   status: number;
   response: z.ZodType;
   body?: z.ZodType;
   path?: z.ZodType;
   query?: z.ZodType;
-  problems: number[];
-}): MethodDecorator {
+  /** The route asks a service over NATS (503 when it is down, 504 when it is slow). Default true. */
+  forwarded?: boolean;
+  /** Statuses the route's own logic can give (404, 409, ...). */
+  problems?: number[];
+  /** Other documented responses (e.g. a 503 with a body of its own). */
+  responses?: { status: number; description: string; schema: z.ZodType }[];
+}
+
+/**
+ * Documents a route from its contract schemas (body, path and query parameters,
+ * response), plus every problem response it can give: 400 for any input, 413 and 415
+ * for a body, 503 and 504 for a forwarded call, 500 always, and the route's own. The
+ * schemas that validate the request are the ones in the OpenAPI document.
+ */
+export function ApiContract(options: ApiContractOptions): MethodDecorator {
+  const problems = new Set(options.problems ?? []);
+  if (options.body || options.path || options.query) problems.add(400);
+  if (options.body) [413, 415].forEach((s) => problems.add(s));
+  if (options.forwarded ?? true) [503, 504].forEach((s) => problems.add(s));
+  problems.add(500);
+  for (const { status } of options.responses ?? []) problems.delete(status);
   return applyDecorators(
     ...(options.body ? [ApiBody({ schema: jsonSchema(options.body, 'input') })] : []),
     ...(options.path
@@ -42,6 +56,9 @@ export function ApiContract(options: {
       description: 'OK',
       schema: jsonSchema(options.response),
     }),
-    ...options.problems.map((status) => ApiResponse({ status, ...PROBLEM_RESPONSE })),
+    ...(options.responses ?? []).map((r) =>
+      ApiResponse({ status: r.status, description: r.description, schema: jsonSchema(r.schema) }),
+    ),
+    ...[...problems].sort().map((status) => ApiResponse({ status, ...PROBLEM_RESPONSE })),
   );
 }

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { ProblemSchema } from '@tenantry/contracts';
+import { INTEGER_RANGES, ProblemSchema } from '@tenantry/contracts';
 import { z } from 'zod';
 
 /** JSON Schema (2020-12, which OpenAPI 3.1 uses) of a contract schema: one schema drives validation and docs. */
@@ -11,6 +11,22 @@ export function jsonSchema(
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
     io,
     unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema }) => {
+      // The integer itself, or the `.default()` around it.
+      const inner = (zodSchema._zod.def as { innerType?: unknown }).innerType;
+      const range =
+        INTEGER_RANGES.get(zodSchema as unknown as z.ZodType) ??
+        (inner ? INTEGER_RANGES.get(inner as z.ZodType) : undefined);
+      if (!range) return;
+      const schema = jsonSchema as Record<string, unknown>;
+      delete schema.anyOf;
+      const fallback = (zodSchema._zod.def as { defaultValue?: unknown }).defaultValue;
+      Object.assign(schema, {
+        type: 'integer',
+        ...range,
+        ...(inner && fallback !== undefined ? { default: fallback } : {}),
+      });
+    },
   }) as Record<string, unknown>;
   return rest;
 }

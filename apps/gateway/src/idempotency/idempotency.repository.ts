@@ -1,16 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS } from '@tenantry/runtime';
 import type { Redis } from 'ioredis';
-
-export type IdempotencyRecord =
-  { state: 'pending'; fingerprint: string } | { state: 'done'; fingerprint: string; body: unknown };
+import type { IdempotencyRecord, IdempotencyStore } from './idempotency.js';
 
 /** Idempotency records in Redis (keys under the namespace prefix). The only code here that touches Redis. */
 @Injectable()
-export class IdempotencyRepository {
+export class IdempotencyRepository implements IdempotencyStore {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
-  /** Claims the key for a new request; false when a record already exists. */
   async claim(key: string, fingerprint: string, pendingTtlMs: number): Promise<boolean> {
     const record: IdempotencyRecord = { state: 'pending', fingerprint };
     return (

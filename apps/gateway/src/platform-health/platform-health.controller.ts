@@ -12,7 +12,14 @@ export class PlatformHealthController {
 
   @Get()
   @ApiOperation({ summary: "Every service's readiness, asked over NATS (503 when any is down)" })
-  @ApiContract({ status: 200, response: PlatformHealthSchema, problems: [] })
+  @ApiContract({
+    status: 200,
+    response: PlatformHealthSchema,
+    forwarded: false,
+    responses: [
+      { status: 503, description: 'A service is down (degraded)', schema: PlatformHealthSchema },
+    ],
+  })
   async get(@Res({ passthrough: true }) reply: FastifyReply) {
     const health = await this.health.check();
     reply.status(health.status === 'up' ? 200 : 503);

@@ -1,6 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
-import { TenantsRpc, type RpcPayload } from '@tenantry/contracts';
+import { TenantRpc, type RpcPayload } from '@tenantry/contracts';
 import { RpcHandler } from '@tenantry/messaging';
 import { TenantService } from './tenant.service.js';
 
@@ -8,18 +7,18 @@ import { TenantService } from './tenant.service.js';
 export class TenantNatsController {
   constructor(@Inject(TenantService) private readonly tenants: TenantService) {}
 
-  @RpcHandler(TenantsRpc.create)
-  create(@Payload() request: RpcPayload<typeof TenantsRpc.create>) {
+  @RpcHandler(TenantRpc.create)
+  create(request: RpcPayload<typeof TenantRpc.create>) {
     return this.tenants.create(request);
   }
 
-  @RpcHandler(TenantsRpc.get)
-  get(@Payload() request: RpcPayload<typeof TenantsRpc.get>) {
+  @RpcHandler(TenantRpc.get)
+  get(request: RpcPayload<typeof TenantRpc.get>) {
     return this.tenants.get(request.id);
   }
 
-  @RpcHandler(TenantsRpc.list)
-  list(@Payload() request: RpcPayload<typeof TenantsRpc.list>) {
-    return this.tenants.list(request.limit, request.cursor);
+  @RpcHandler(TenantRpc.list)
+  list(request: RpcPayload<typeof TenantRpc.list>) {
+    return this.tenants.list(request);
   }
 }

@@ -72,11 +72,11 @@ describe('TenantService', () => {
   it('pages with an opaque cursor and rejects a forged one', async () => {
     const { service } = setup();
     for (const slug of ['a', 'b', 'c']) await service.create({ name: slug, slug });
-    const first = await service.list(2);
+    const first = await service.list({ limit: 2 });
     expect(first.items.map((t) => t.slug)).toEqual(['a', 'b']);
-    const second = await service.list(2, first.nextCursor!);
+    const second = await service.list({ limit: 2, cursor: first.nextCursor! });
     expect(second).toMatchObject({ items: [{ slug: 'c' }], nextCursor: null });
-    await expect(service.list(2, 'not-a-cursor')).rejects.toMatchObject({
+    await expect(service.list({ limit: 2, cursor: 'not-a-cursor' })).rejects.toMatchObject({
       code: ErrorCode.ValidationFailed,
     });
   });

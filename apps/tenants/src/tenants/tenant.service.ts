@@ -1,16 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  Cursor,
   TenantEvents,
+  UuidSchema,
   type CreateTenantRequest,
+  type PageQuery,
   type Tenant,
   type TenantPage,
 } from '@tenantry/contracts';
 import { messageContext } from '@tenantry/messaging';
 import { Outbox, outboxAudit, outboxEvent, type OutboxMessage } from '@tenantry/persistence';
 import { v7 as uuidv7 } from 'uuid';
+import { z } from 'zod';
 import { TenantEntity } from './tenant.entity.js';
-import { TenantError } from './tenant.exception.js';
+import { TenantErrors } from './tenant.errors.js';
 import { TenantRepository } from './tenant.repository.js';
+
+const TenantCursor = z.tuple([UuidSchema]);
 
 @Injectable()
 export class TenantService {
@@ -31,25 +37,25 @@ export class TenantService {
     });
     const tenant = toContract(entity);
     if (!(await this.tenants.insert(entity, this.announcements(tenant))))
-      throw TenantError.slugTaken(request.slug);
+      throw TenantErrors.slugTaken(request.slug);
     this.outbox.kick();
     return tenant;
   }
 
   async get(id: string): Promise<Tenant> {
     const entity = await this.tenants.findById(id);
-    if (!entity) throw TenantError.notFound(id);
+    if (!entity) throw TenantErrors.notFound(id);
     return toContract(entity);
   }
 
-  async list(limit: number, cursor?: string): Promise<TenantPage> {
-    const after = cursor ? decodeCursor(cursor) : undefined;
+  /** Oldest first (ids are UUIDv7); the cursor is the last id of the previous page. */
+  async list({ limit, cursor }: PageQuery): Promise<TenantPage> {
+    const after = cursor ? Cursor.decode(cursor, TenantCursor)[0] : undefined;
     const rows = await this.tenants.list(limit + 1, after);
     const page = rows.slice(0, limit);
     return {
       items: page.map(toContract),
-      nextCursor:
-        rows.length > limit ? Buffer.from(page[page.length - 1]!.id).toString('base64url') : null,
+      nextCursor: rows.length > limit ? Cursor.encode([page[page.length - 1]!.id]) : null,
     };
   }
 
@@ -93,11 +99,4 @@ function toContract(entity: TenantEntity): Tenant {
     createdAt: entity.createdAt.toISOString(),
     updatedAt: entity.updatedAt.toISOString(),
   };
-}
-
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString();
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id))
-    throw TenantError.invalidCursor();
-  return id;
 }

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { defineRpc } from '../common/rpc.js';
-import { PageQuerySchema, pageOf, TimestampSchema, UuidSchema } from '../common/primitives.js';
+import {
+  PageQuerySchema,
+  pageOf,
+  strictObject,
+  TimestampSchema,
+  UuidSchema,
+} from '../common/primitives.js';
+import { jsonObject, text, token } from '../common/text.js';
 
 /**
  * Audit events are a public interface: customers' backends publish them to
@@ -14,13 +21,13 @@ export const AuditActorSchema = z.object({
   type: z.enum(['user', 'service', 'api_key', 'system'], {
     error: 'must be one of user, service, api_key, system',
   }),
-  id: z.string().min(1, { error: 'must be a non-empty string' }).max(200),
-  name: z.string().max(200).optional(),
+  id: text({ min: 1, max: 200 }),
+  name: text({ max: 200 }).optional(),
 });
 
 export const AuditTargetSchema = z.object({
-  type: z.string().min(1).max(100),
-  id: z.string().min(1).max(200),
+  type: text({ min: 1, max: 100 }),
+  id: text({ min: 1, max: 200 }),
 });
 
 export const AuditEventV1Schema = z.object({
@@ -28,17 +35,16 @@ export const AuditEventV1Schema = z.object({
   id: UuidSchema,
   tenantId: UuidSchema,
   occurredAt: TimestampSchema,
-  category: z.string().regex(AUDIT_CATEGORY_PATTERN, {
-    error: 'must be lowercase letters, digits, _ or -, starting with a letter',
-  }),
-  action: z.string().max(200).regex(ACTION_PATTERN, {
-    error: 'must be dotted lowercase words, e.g. "tenant.created"',
-  }),
+  category: token(
+    AUDIT_CATEGORY_PATTERN,
+    'must be lowercase letters, digits, _ or -, starting with a letter',
+  ),
+  action: token(ACTION_PATTERN, 'must be dotted lowercase words, e.g. "tenant.created"'),
   outcome: z.enum(['success', 'failure'], { error: 'must be success or failure' }),
   actor: AuditActorSchema,
   target: AuditTargetSchema.optional(),
-  requestId: z.string().max(200).optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
+  requestId: text({ max: 200 }).optional(),
+  data: jsonObject().optional(),
 });
 export type AuditEventV1 = z.infer<typeof AuditEventV1Schema>;
 
@@ -65,9 +71,12 @@ export const StoredAuditEventSchema = AuditEventV1Schema.extend({
 });
 export type StoredAuditEvent = z.infer<typeof StoredAuditEventSchema>;
 
-export const ListAuditEventsRequestSchema = PageQuerySchema.extend({ tenantId: UuidSchema });
+export const ListAuditEventsRequestSchema = strictObject({
+  ...PageQuerySchema.shape,
+  tenantId: UuidSchema,
+});
 export const AuditEventPageSchema = pageOf(StoredAuditEventSchema);
 
-export const AuditRpc = {
+export const AuditEventRpc = {
   list: defineRpc('audit.events.list', ListAuditEventsRequestSchema, AuditEventPageSchema),
 };

@@ -1,23 +1,44 @@
 import type { z } from 'zod';
-import { ErrorCode, type FieldError } from './errors.js';
+import { AppError, ErrorCode, MAX_FIELD_ERRORS, type FieldError } from './errors.js';
 
-/** Thrown when a value does not match its contract; names every bad field. */
-export class ContractValidationError extends Error {
-  readonly code = ErrorCode.ValidationFailed;
+const MAX_FIELD_NAME = 200;
+
+/** Thrown when a value does not match its contract; names the bad fields (the first MAX_FIELD_ERRORS). */
+export class ContractValidationError extends AppError {
   constructor(
-    readonly errors: FieldError[],
+    errors: FieldError[],
     readonly what = 'request',
+    errorCount = errors.length,
   ) {
-    super(`invalid ${what}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+    const listed = errors.slice(0, MAX_FIELD_ERRORS);
+    const more = errorCount > listed.length ? `; and ${errorCount - listed.length} more` : '';
+    super(
+      ErrorCode.ValidationFailed,
+      `invalid ${what}: ${listed.map((e) => `${e.field}: ${e.message}`).join('; ')}${more}`,
+      { errors: listed, errorCount },
+    );
     this.name = 'ContractValidationError';
   }
 }
 
-export function toFieldErrors(error: z.ZodError, root = ''): FieldError[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return { field: [root, path].filter(Boolean).join('.') || '(root)', message: issue.message };
-  });
+/** A path as a dotted field name, bounded and printable whatever keys the input had. */
+function fieldName(path: PropertyKey[], root: string): string {
+  const joined = [root, path.map(String).join('.')].filter(Boolean).join('.') || '(root)';
+  const printable = JSON.stringify(joined).slice(1, -1);
+  return printable.length > MAX_FIELD_NAME ? `${printable.slice(0, MAX_FIELD_NAME)}…` : printable;
+}
+
+/** The first MAX_FIELD_ERRORS issues as field errors, and how many issues there were. */
+export function toFieldErrors(
+  error: z.ZodError,
+  root = '',
+): { errors: FieldError[]; count: number } {
+  return {
+    errors: error.issues
+      .slice(0, MAX_FIELD_ERRORS)
+      .map((issue) => ({ field: fieldName(issue.path, root), message: issue.message })),
+    count: error.issues.length,
+  };
 }
 
 /** Validates `value` against `schema` and returns the parsed value, or throws ContractValidationError. */
@@ -29,7 +50,8 @@ export function parseContract<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new ContractValidationError(toFieldErrors(result.error, root), what);
+    const { errors, count } = toFieldErrors(result.error, root);
+    throw new ContractValidationError(errors, what, count);
   }
   return result.data;
 }

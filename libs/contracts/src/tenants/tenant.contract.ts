@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { defineRpc } from '../common/rpc.js';
-import { PageQuerySchema, pageOf, TimestampSchema, UuidSchema } from '../common/primitives.js';
+import {
+  PageQuerySchema,
+  pageOf,
+  strictObject,
+  TimestampSchema,
+  UuidSchema,
+} from '../common/primitives.js';
+import { text, token } from '../common/text.js';
 
 export const TENANT_STATUSES = [
   'provisioning',
@@ -12,25 +19,14 @@ export const TENANT_STATUSES = [
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-export const CreateTenantRequestSchema = z.strictObject(
-  {
-    name: z
-      .string({ error: 'must be a string of 1 to 200 characters' })
-      .trim()
-      .min(1, { error: 'must be a string of 1 to 200 characters' })
-      .max(200, { error: 'must be a string of 1 to 200 characters' }),
-    slug: z.string({ error: 'must be a string' }).regex(SLUG_PATTERN, {
-      error:
-        'must be 1 to 63 lowercase letters, digits or hyphens, starting and ending with a letter or digit',
-    }),
-  },
-  {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown field(s): ${issue.keys.join(', ')}`
-        : 'must be an object',
-  },
-);
+export const CreateTenantRequestSchema = strictObject({
+  name: text({ max: 200, name: true }),
+  slug: token(
+    SLUG_PATTERN,
+    'must be 1 to 63 lowercase letters, digits or hyphens, starting and ending with a letter or digit',
+    63,
+  ),
+});
 export type CreateTenantRequest = z.infer<typeof CreateTenantRequestSchema>;
 
 export const TenantSchema = z.object({
@@ -43,13 +39,13 @@ export const TenantSchema = z.object({
 });
 export type Tenant = z.infer<typeof TenantSchema>;
 
-export const GetTenantRequestSchema = z.object({ id: UuidSchema });
+export const GetTenantRequestSchema = strictObject({ id: UuidSchema });
 
 export const ListTenantsRequestSchema = PageQuerySchema;
 export const TenantPageSchema = pageOf(TenantSchema);
 export type TenantPage = z.infer<typeof TenantPageSchema>;
 
-export const TenantsRpc = {
+export const TenantRpc = {
   create: defineRpc('tenants.tenants.create', CreateTenantRequestSchema, TenantSchema),
   get: defineRpc('tenants.tenants.get', GetTenantRequestSchema, TenantSchema),
   list: defineRpc('tenants.tenants.list', ListTenantsRequestSchema, TenantPageSchema),

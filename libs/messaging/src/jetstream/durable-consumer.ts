@@ -13,6 +13,7 @@ import { Headers, Streams, parseContract, type StreamKey } from '@tenantry/contr
 import type { z } from 'zod';
 import { contextFromHeaders, type MessageContext } from '../context/message-context.js';
 import type { NatsService } from '../nats/nats.service.js';
+import { batches, decideFailure, RETRY_BACKOFF_MS } from './batching.js';
 import { consumerMetrics } from './consumer.metrics.js';
 
 export interface DurableConsumerOptions<S extends z.ZodType> {
@@ -52,7 +53,6 @@ export class PoisonMessageError extends Error {
 }
 
 const decoder = new TextDecoder();
-const RETRY_BACKOFF_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 
 /**
  * Base of every JetStream consumer. Pulls from a durable consumer, hands valid
@@ -156,48 +156,12 @@ export abstract class DurableConsumer<S extends z.ZodType> {
     }
   }
 
-  /**
-   * Smart batching: a pump moves arriving messages into a buffer while the previous
-   * batch commits; each commit takes everything buffered (up to batchSize). A lone
-   * message is written at once; under load, batches grow by themselves. The pump
-   * pauses at 2 × batchSize, so un-acked messages stay bounded.
-   */
   private async drain(messages: ConsumerMessages): Promise<void> {
-    const buffer: JsMsg[] = [];
-    let done = false;
-    let arrived: (() => void) | undefined;
-    let roomMade: (() => void) | undefined;
-    const pump = (async () => {
-      try {
-        for await (const msg of messages) {
-          buffer.push(msg);
-          arrived?.();
-          if (buffer.length >= this.batchSize * 2)
-            await new Promise<void>((resolve) => (roomMade = resolve));
-        }
-      } finally {
-        done = true;
-        arrived?.();
-      }
-    })();
-    for (;;) {
-      if (!buffer.length) {
-        if (done) break;
-        await new Promise<void>((resolve) => (arrived = resolve));
-        arrived = undefined;
-        continue;
-      }
-      // One turn of the event loop lets messages that arrived together join this batch.
-      await new Promise((resolve) => setImmediate(resolve));
-      const batch = buffer.splice(0, this.batchSize);
-      roomMade?.();
-      roomMade = undefined;
-      await this.process(batch);
-    }
-    await pump;
+    for await (const batch of batches(messages, this.batchSize)) await this.process(batch);
   }
 
-  private async process(msgs: JsMsg[]): Promise<void> {
+  /** Handles one batch: park the invalid, commit the rest together, or find the bad one alone. */
+  protected async process(msgs: JsMsg[]): Promise<void> {
     const valid: { msg: JsMsg; item: ConsumedMessage<z.output<S>> }[] = [];
     for (const msg of msgs) {
       try {
@@ -228,19 +192,18 @@ export abstract class DurableConsumer<S extends z.ZodType> {
           consumerMetrics.processed.inc(this.labels);
         } catch (single) {
           if (this.stopped && this.isTransient(single)) return;
-          if (single instanceof PoisonMessageError || msg.info.deliveryCount >= this.maxDeliver) {
-            await this.park(
-              msg,
-              (single as Error).message,
-              single instanceof PoisonMessageError ? 'rejected' : 'failing',
-            );
+          const decision = decideFailure(
+            single instanceof PoisonMessageError,
+            msg.info.deliveryCount,
+            this.maxDeliver,
+          );
+          if (decision.action === 'park') {
+            await this.park(msg, (single as Error).message, decision.kind);
           } else {
             this.logger.warn(
               `message ${item.id} failed (delivery ${msg.info.deliveryCount} of ${this.maxDeliver}): ${(single as Error).message}`,
             );
-            msg.nak(
-              RETRY_BACKOFF_MS[Math.min(msg.info.deliveryCount, RETRY_BACKOFF_MS.length - 1)],
-            );
+            msg.nak(decision.delayMs);
           }
         }
       }
@@ -320,7 +283,9 @@ export abstract class DurableConsumer<S extends z.ZodType> {
         msgID: `${this.streamName}:${msg.seq}`,
       },
     );
-    msg.term(reason.slice(0, 200));
+    // term() without a reason: nats-server 2.9 does not know `+TERM <reason>` and redelivers
+    // the message after ack_wait, so it was parked again every 10 s. The reason is in the copy.
+    msg.term();
     consumerMetrics.parked.inc({ ...this.labels, reason: kind });
     this.logger.warn(`parked message ${msg.seq} from ${msg.subject}: ${reason}`);
   }

@@ -1,8 +1,8 @@
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import {
+  ErrorBodySchema,
   ErrorCode,
   parseContract,
-  RpcReplySchema,
   type RpcContract,
   type RpcRequest,
   type RpcResponse,
@@ -15,9 +15,15 @@ import {
 } from '../context/message-context.js';
 import type { NatsService } from '../nats/nats.service.js';
 import { rpcMetrics } from './rpc.metrics.js';
-import { RpcError } from './service-error.js';
+import { RpcError } from './rpc-error.js';
 
 const encoder = new TextEncoder();
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  /** Defaults to the context of the message or HTTP request being handled. */
+  context?: MessageContext;
+}
 
 function parseJson(text: string): unknown {
   try {
@@ -26,15 +32,13 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
-const decoder = new TextDecoder();
 
-export interface RequestOptions {
-  timeoutMs?: number;
-  /** Defaults to the context of the message or HTTP request being handled. */
-  context?: MessageContext;
-}
-
-/** Typed request/reply over NATS: validates both ways, maps transport failures to typed errors. */
+/**
+ * Typed request/reply over NATS. The request is validated before it leaves (a caller
+ * bug is a VALIDATION_FAILED here, not a round trip), the reply against the
+ * contract when it arrives (the other side breaking its contract is INTERNAL, never
+ * the caller's fault); no responder is SERVICE_UNAVAILABLE, no answer in time TIMEOUT.
+ */
 export class RpcClient {
   constructor(private readonly nats: NatsService) {}
 
@@ -46,41 +50,48 @@ export class RpcClient {
     const body = parseContract(contract.request, payload);
     const context = options.context ?? messageContext.current() ?? newContext();
     const timeout = options.timeoutMs ?? this.nats.options.requestTimeoutMs;
-    const stop = rpcMetrics.clientDuration.startTimer({ subject: contract.subject });
-    let raw: Uint8Array;
+    const started = performance.now();
+    let outcome = 'ok';
     try {
-      const reply = await this.nats.nc.request(
-        this.nats.options.namespace.rpcSubject(contract.subject),
-        encoder.encode(JSON.stringify(body)),
-        { timeout, headers: contextToHeaders(context) },
-      );
-      raw = reply.data;
+      let text: string;
+      try {
+        const reply = await this.nats.nc.request(
+          this.nats.options.namespace.rpcSubject(contract.subject),
+          encoder.encode(JSON.stringify(body)),
+          { timeout, headers: contextToHeaders(context) },
+        );
+        text = reply.string();
+      } catch (error) {
+        throw this.transportError(error, contract.subject, timeout);
+      }
+      return this.decodeReply(contract, text);
     } catch (error) {
-      const failure = this.transportError(error, contract.subject, timeout);
-      stop({ outcome: failure.code });
-      throw failure;
+      outcome = error instanceof RpcError ? error.code : ErrorCode.Internal;
+      throw error;
+    } finally {
+      rpcMetrics.client.observe(contract.subject, outcome, (performance.now() - started) / 1e3);
     }
-    const envelope = RpcReplySchema.safeParse(parseJson(decoder.decode(raw)));
-    if (envelope.success && !envelope.data.ok) {
-      const { code, message, reason, errors } = envelope.data.error;
-      stop({ outcome: code });
-      throw new RpcError(code, message, contract.subject, reason, errors);
+  }
+
+  private decodeReply<C extends RpcContract>(contract: C, text: string): RpcResponse<C> {
+    const envelope = parseJson(text) as
+      { ok?: unknown; data?: unknown; error?: unknown } | undefined;
+    if (envelope?.ok === true) {
+      const data = contract.response.safeParse(envelope.data);
+      if (data.success) return data.data as RpcResponse<C>;
+    } else if (envelope?.ok === false) {
+      const error = ErrorBodySchema.safeParse(envelope.error);
+      if (error.success) {
+        const { code, message, ...rest } = error.data;
+        throw new RpcError(code, message, contract.subject, rest);
+      }
     }
-    const data =
-      envelope.success && envelope.data.ok
-        ? contract.response.safeParse(envelope.data.data)
-        : undefined;
-    if (!data?.success) {
-      // The other side broke the contract: its fault (or a version mismatch), never the caller's.
-      stop({ outcome: ErrorCode.Internal });
-      throw new RpcError(
-        ErrorCode.Internal,
-        `malformed reply on ${contract.subject}`,
-        contract.subject,
-      );
-    }
-    stop({ outcome: 'ok' });
-    return data.data as RpcResponse<C>;
+    // The other side broke the contract: its fault (or a version mismatch), never the caller's.
+    throw new RpcError(
+      ErrorCode.Internal,
+      `malformed reply on ${contract.subject}`,
+      contract.subject,
+    );
   }
 
   private transportError(error: unknown, subject: string, timeout: number): RpcError {
@@ -90,6 +101,7 @@ export class RpcClient {
         ErrorCode.ServiceUnavailable,
         `the ${service} service is not available`,
         subject,
+        { retryAfterSeconds: 1 },
       );
     }
     if (
@@ -106,6 +118,7 @@ export class RpcClient {
       ErrorCode.ServiceUnavailable,
       `request to the ${service} service failed: ${(error as Error).message}`,
       subject,
+      { retryAfterSeconds: 1 },
     );
   }
 }

@@ -1,17 +1,36 @@
 import 'reflect-metadata';
-import { Controller, type INestMicroservice } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
+import { Controller, type INestApplicationContext } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { defineRpc, ErrorCode, Namespace, type RpcPayload } from '@tenantry/contracts';
+import { AppError, defineRpc, ErrorCode, Namespace, type RpcPayload } from '@tenantry/contracts';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { messageContext, newContext } from '../context/message-context.js';
 import type { MessagingOptions } from '../messaging.options.js';
 import { NatsService } from '../nats/nats.service.js';
-import { NatsRpcServer } from './nats-rpc.server.js';
 import { RpcClient } from './rpc.client.js';
 import { RpcHandler } from './rpc-handler.decorator.js';
-import { ServiceError } from './service-error.js';
+import { RpcServer } from './rpc.server.js';
+import { TRANSIENT_ERROR } from './transient-error.js';
+
+/** The RPC server of one "service" process: the greeter controller on its own NATS connection. */
+async function startServer(nats: NatsService): Promise<INestApplicationContext> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [DiscoveryModule],
+    controllers: [GreeterController],
+    providers: [
+      { provide: NatsService, useValue: nats },
+      {
+        provide: TRANSIENT_ERROR,
+        useValue: (e: unknown) => e instanceof Error && e.message === 'database is down',
+      },
+      RpcServer,
+    ],
+  })
+    .setLogger(false as never)
+    .compile();
+  return moduleRef.init();
+}
 
 const Greet = defineRpc(
   'greeter.greetings.create',
@@ -33,7 +52,7 @@ const Slow = defineRpc('greeter.naps.create', z.object({ ms: z.number().int() })
 @Controller()
 class GreeterController {
   @RpcHandler(Greet)
-  greet(@Payload() request: RpcPayload<typeof Greet>) {
+  greet(request: RpcPayload<typeof Greet>) {
     const ctx = messageContext.current();
     return {
       text: `hello ${request.name} x${request.times}`,
@@ -44,19 +63,20 @@ class GreeterController {
 
   @RpcHandler(Broken)
   broken() {
-    return { txet: 'typo' };
+    // Breaks its contract on purpose (the decorator's types would refuse it otherwise).
+    return { txet: 'typo' } as never;
   }
 
   @RpcHandler(Slow)
-  async nap(@Payload() request: RpcPayload<typeof Slow>) {
+  async nap(request: RpcPayload<typeof Slow>) {
     await new Promise((resolve) => setTimeout(resolve, request.ms));
     return {};
   }
 
   @RpcHandler(Fail)
-  fail(@Payload() request: RpcPayload<typeof Fail>) {
+  fail(request: RpcPayload<typeof Fail>): never {
     if (request.kind === 'service')
-      throw new ServiceError(ErrorCode.Conflict, 'already greeted', 'GREETER_DUPLICATE');
+      throw new AppError(ErrorCode.Conflict, 'already greeted', { reason: 'GREETER_DUPLICATE' });
     if (request.kind === 'outage') throw new Error('database is down');
     throw new Error('boom');
   }
@@ -72,7 +92,7 @@ describe('request/reply over NATS (real server)', () => {
     streamReplicas: 1,
     instanceId: 'test',
   };
-  let app: INestMicroservice;
+  let app: INestApplicationContext;
   let serverNats: NatsService;
   let clientNats: NatsService;
   let client: RpcClient;
@@ -81,17 +101,7 @@ describe('request/reply over NATS (real server)', () => {
     serverNats = await NatsService.connect(options);
     clientNats = await NatsService.connect({ ...options, service: 'caller' });
     client = new RpcClient(clientNats);
-    const moduleRef = await Test.createTestingModule({
-      controllers: [GreeterController],
-    }).compile();
-    app = moduleRef.createNestMicroservice({
-      strategy: new NatsRpcServer(
-        serverNats,
-        (e) => e instanceof Error && e.message === 'database is down',
-      ),
-      logger: false,
-    });
-    await app.listen();
+    app = await startServer(serverNats);
   });
 
   afterAll(async () => {
@@ -172,7 +182,7 @@ describe('request/reply over NATS (real server)', () => {
     }
   });
 
-  it('carries a ServiceError code and reason to the caller', async () => {
+  it('carries an AppError code and reason to the caller', async () => {
     await expect(client.request(Fail, { kind: 'service' })).rejects.toMatchObject({
       name: 'RpcError',
       code: ErrorCode.Conflict,
@@ -210,14 +220,7 @@ describe('request/reply over NATS (real server)', () => {
 
   it('shares load between replicas in the queue group', async () => {
     const second = await NatsService.connect(options);
-    const moduleRef = await Test.createTestingModule({
-      controllers: [GreeterController],
-    }).compile();
-    const replica = moduleRef.createNestMicroservice({
-      strategy: new NatsRpcServer(second),
-      logger: false,
-    });
-    await replica.listen();
+    const replica = await startServer(second);
     try {
       const replies = await Promise.all(
         Array.from({ length: 50 }, (_, i) => client.request(Greet, { name: `n${i}` })),

@@ -1,9 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, type AuditEvent, type StoredAuditEvent } from '@tenantry/contracts';
+import {
+  Cursor,
+  TimestampSchema,
+  UuidSchema,
+  type AuditEvent,
+  type PageQuery,
+  type StoredAuditEvent,
+} from '@tenantry/contracts';
 import type { ConsumedMessage } from '@tenantry/messaging';
 import type { AuditEventEntity } from './audit-event.entity.js';
-import { AuditErrorCode, AuditError } from './audit-event.exception.js';
-import { AuditEventRepository, type AuditPageCursor } from './audit-event.repository.js';
+import { z } from 'zod';
+import { AuditEventRepository } from './audit-event.repository.js';
+
+const AuditCursor = z.tuple([TimestampSchema, UuidSchema]);
 
 @Injectable()
 export class AuditEventService {
@@ -32,15 +41,16 @@ export class AuditEventService {
     );
   }
 
-  async list(
-    tenantId: string,
-    limit: number,
-    cursor?: string,
-  ): Promise<{ items: StoredAuditEvent[]; nextCursor: string | null }> {
+  /** Newest first; the cursor is (occurredAt, id) of the last event of the previous page. */
+  async list({ tenantId, limit, cursor }: PageQuery & { tenantId: string }): Promise<{
+    items: StoredAuditEvent[];
+    nextCursor: string | null;
+  }> {
+    const after = cursor ? Cursor.decode(cursor, AuditCursor) : undefined;
     const rows = await this.events.list(
       tenantId,
       limit + 1,
-      cursor ? decodeCursor(cursor) : undefined,
+      after && { occurredAt: new Date(after[0]), id: after[1] },
     );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
@@ -48,7 +58,7 @@ export class AuditEventService {
       items: page.map(toContract),
       nextCursor:
         rows.length > limit && last
-          ? encodeCursor({ occurredAt: last.occurredAt, id: last.id })
+          ? Cursor.encode([last.occurredAt.toISOString(), last.id])
           : null,
     };
   }
@@ -75,22 +85,4 @@ function toContract(row: AuditEventEntity): StoredAuditEvent {
     ...(row.requestId ? { requestId: row.requestId } : {}),
     ...(row.data ? { data: row.data } : {}),
   };
-}
-
-function encodeCursor(cursor: AuditPageCursor): string {
-  return Buffer.from(`${cursor.occurredAt.toISOString()}|${cursor.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): AuditPageCursor {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const occurredAt = new Date(at ?? '');
-  if (!id || Number.isNaN(occurredAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new AuditError(
-      ErrorCode.ValidationFailed,
-      AuditErrorCode.InvalidCursor,
-      'cursor is not one this API returned',
-      'cursor',
-    );
-  }
-  return { occurredAt, id };
 }

@@ -16,7 +16,7 @@ import { AuditEventService } from './audit-event.service.js';
 
 /** Drains the AUDIT stream into the ledger, in batches, one transaction per batch. */
 @Injectable()
-export class AuditEventsConsumer
+export class AuditEventConsumer
   extends DurableConsumer<typeof AuditEventSchema>
   implements OnApplicationBootstrap, OnModuleDestroy
 {

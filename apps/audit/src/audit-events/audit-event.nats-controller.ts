@@ -1,6 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
-import { AuditRpc, type RpcPayload } from '@tenantry/contracts';
+import { AuditEventRpc, type RpcPayload } from '@tenantry/contracts';
 import { RpcHandler } from '@tenantry/messaging';
 import { AuditEventService } from './audit-event.service.js';
 
@@ -8,8 +7,8 @@ import { AuditEventService } from './audit-event.service.js';
 export class AuditEventNatsController {
   constructor(@Inject(AuditEventService) private readonly events: AuditEventService) {}
 
-  @RpcHandler(AuditRpc.list)
-  list(@Payload() request: RpcPayload<typeof AuditRpc.list>) {
-    return this.events.list(request.tenantId, request.limit, request.cursor);
+  @RpcHandler(AuditEventRpc.list)
+  list(request: RpcPayload<typeof AuditEventRpc.list>) {
+    return this.events.list(request);
   }
 }

@@ -1,0 +1,206 @@
+import { HttpException } from '@nestjs/common';
+import {
+  AppError,
+  ERROR_HTTP_MAP,
+  ErrorCode,
+  problemType,
+  type FieldError,
+  type Problem,
+} from '@tenantry/contracts';
+
+/** The request as far as a problem document needs it. */
+export interface ProblemRequest {
+  method: string;
+  url: string;
+  id: string;
+  contentType?: string;
+}
+
+export interface ProblemResponse {
+  status: number;
+  headers: Record<string, string>;
+  problem: Problem;
+  /** An error of ours (5xx not caused by a dependency): log it with the request id. */
+  unexpected: boolean;
+}
+
+interface Described {
+  code: ErrorCode;
+  detail: string;
+  reason?: string;
+  errors?: FieldError[];
+  errorCount?: number;
+  headers?: Record<string, string>;
+  unexpected?: boolean;
+}
+
+const MAX_INSTANCE = 256;
+const MAX_PATH_IN_DETAIL = 100;
+
+/** The request path without the query; `undefined` when it is too long to echo back. */
+function pathOf(url: string): string | undefined {
+  const path = url.split('?')[0]!;
+  return path.length <= MAX_INSTANCE ? path : undefined;
+}
+
+function shortPath(url: string): string {
+  const path = url.split('?')[0]!;
+  return path.length <= MAX_PATH_IN_DETAIL ? path : `${path.slice(0, MAX_PATH_IN_DETAIL)}…`;
+}
+
+const BY_STATUS: Record<number, ErrorCode> = {
+  400: ErrorCode.ValidationFailed,
+  401: ErrorCode.Unauthenticated,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  405: ErrorCode.MethodNotAllowed,
+  409: ErrorCode.Conflict,
+  413: ErrorCode.PayloadTooLarge,
+  414: ErrorCode.UriTooLong,
+  415: ErrorCode.UnsupportedMediaType,
+  429: ErrorCode.RateLimited,
+  431: ErrorCode.HeadersTooLarge,
+  503: ErrorCode.ServiceUnavailable,
+  504: ErrorCode.Timeout,
+};
+
+function unsupportedMediaType(contentType: string | undefined): string {
+  const got = contentType?.split(';')[0]!.trim().slice(0, 100);
+  if (!got)
+    return 'the request body must be JSON, and no Content-Type was sent: send Content-Type: application/json';
+  const hint =
+    got === 'application/x-www-form-urlencoded'
+      ? " (curl -d sends that type unless you add -H 'content-type: application/json')"
+      : '';
+  return `the request body must be JSON: send Content-Type: application/json, not ${JSON.stringify(got)}${hint}`;
+}
+
+/** Fastify's own rejections (router, content-type parsing, body limit), in words a client can act on. */
+function describeFastify(
+  error: { code?: string; statusCode: number; message?: string },
+  request: ProblemRequest,
+): Described {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        code: ErrorCode.UnsupportedMediaType,
+        detail: unsupportedMediaType(request.contentType),
+      };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {
+        code: ErrorCode.PayloadTooLarge,
+        detail: 'the request body is too large (limit 1 MiB)',
+      };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return {
+        code: ErrorCode.ValidationFailed,
+        detail: 'the request body is empty: send a JSON object',
+      };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return {
+        code: ErrorCode.ValidationFailed,
+        detail: 'Content-Length does not match the body sent',
+      };
+    case 'FST_ERR_BAD_URL':
+      return {
+        code: ErrorCode.ValidationFailed,
+        detail: 'the URL is malformed (an invalid percent-encoding)',
+      };
+    default:
+      break;
+  }
+  if (error.statusCode === 414)
+    return {
+      code: ErrorCode.UriTooLong,
+      detail: `a path parameter is too long: ${shortPath(request.url)}`,
+    };
+  if (error.statusCode === 400 && error.message?.includes('JSON'))
+    return { code: ErrorCode.ValidationFailed, detail: 'the request body is not valid JSON' };
+  return {
+    code: BY_STATUS[error.statusCode] ?? ErrorCode.ValidationFailed,
+    detail: error.message ?? 'invalid request',
+  };
+}
+
+function describe(
+  exception: unknown,
+  request: ProblemRequest,
+  allowedMethods: (path: string) => string[],
+): Described {
+  if (exception instanceof AppError) {
+    const retry = exception.retryAfterSeconds;
+    return {
+      code: exception.code,
+      detail: exception.message,
+      reason: exception.reason,
+      errors: exception.errors,
+      errorCount: exception.errorCount,
+      headers: retry ? { 'retry-after': String(retry) } : undefined,
+      unexpected: exception.code === ErrorCode.Internal,
+    };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    if (status === 404) {
+      const allow = allowedMethods(request.url.split('?')[0]!);
+      if (allow.length) {
+        return {
+          code: ErrorCode.MethodNotAllowed,
+          detail: `${request.method} is not allowed here; use ${allow.join(', ')}`,
+          headers: { allow: allow.join(', ') },
+        };
+      }
+      return {
+        code: ErrorCode.NotFound,
+        detail: `no route ${request.method} ${shortPath(request.url)}`,
+      };
+    }
+    const code =
+      BY_STATUS[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.ValidationFailed);
+    return { code, detail: exception.message, unexpected: code === ErrorCode.Internal };
+  }
+  const fastify = exception as { code?: string; statusCode?: unknown; message?: string };
+  if (typeof fastify.statusCode === 'number' && fastify.statusCode < 500) {
+    return describeFastify(fastify as { statusCode: number }, request);
+  }
+  return {
+    code: ErrorCode.Internal,
+    detail: `internal error (request id ${request.id})`,
+    unexpected: true,
+  };
+}
+
+/**
+ * Every error the gateway answers, as an RFC 9457 problem document: the status from
+ * the one code table (ERROR_HTTP_MAP), the fields at fault (the first 20, with a
+ * count), `Retry-After` where the error says when to retry, `Allow` for a wrong
+ * method. An over-long path is not echoed back.
+ */
+export function toProblem(
+  exception: unknown,
+  request: ProblemRequest,
+  allowedMethods: (path: string) => string[] = () => [],
+): ProblemResponse {
+  const d = describe(exception, request, allowedMethods);
+  const status = ERROR_HTTP_MAP[d.code].status;
+  const instance = pathOf(request.url);
+  return {
+    status,
+    headers: d.headers ?? {},
+    unexpected: d.unexpected ?? false,
+    problem: {
+      type: problemType(d.code),
+      title: ERROR_HTTP_MAP[d.code].title,
+      status,
+      detail: d.detail,
+      ...(instance ? { instance } : {}),
+      code: d.code,
+      ...(d.reason ? { reason: d.reason } : {}),
+      requestId: request.id,
+      ...(d.errors?.length ? { errors: d.errors } : {}),
+      ...(d.errorCount && d.errors && d.errorCount > d.errors.length
+        ? { errorCount: d.errorCount }
+        : {}),
+    },
+  };
+}
