@@ -196,6 +196,45 @@ export default async function run() {
       });
     }
 
+    // service floor: the same subject shape answered by plain NATS + `pg` (bench/spine/pg-responder.mjs)
+    // reading the same row as the service's own role, pinned like the tenants service
+    {
+      const subject = ns.subject('bench.pg-tenant');
+      const database = ns.database('tenants');
+      const url = new URL(pgUrl(database));
+      url.username = `${database}_app`;
+      const { child } = await startChild(`${HERE}pg-responder.mjs`, {
+        NATS_URL: platform.infra.natsUrl,
+        SUBJECT: subject,
+        DATABASE_URL: url.toString(),
+      });
+      pin(child.pid, ALL_CPUS);
+      const stop = onCleanup('pg responder', () => stopChild(child));
+      try {
+        const pgOp = async () => {
+          const h = natsHeaders();
+          h.set('Tenantry-Request-Id', `bench-${++requestNo}`);
+          h.set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+          const reply = await nc.request(subject, tenantsBody, { timeout: 5_000, headers: h });
+          return JSON.parse(decoder.decode(reply.data)).ok === true;
+        };
+        for (const concurrency of unique([CONNECTIONS, IN_FLIGHT])) {
+          const m = cpu.start({ pgResponder: child.pid });
+          const r = await opLoad({ op: pgOp, concurrency });
+          push({
+            id: `nats.pg-responder@${concurrency}`,
+            what: 'plain NATS responder + pg primary-key read of the same tenant (baseline)',
+            kind: 'baseline',
+            ...r,
+            cpuPercent: m.stop(),
+            affinity: { pgResponder: affinityOf(child.pid), loadgen: affinityOf(process.pid) },
+          });
+        }
+      } finally {
+        await stop();
+      }
+    }
+
     // transport floor: raw request/reply to an echo responder process on CPU 0
     {
       const subject = ns.subject('bench.echo');
@@ -498,6 +537,22 @@ export default async function run() {
         `tenantsOverNats_vs_rawRequestReply@${c}`,
         ratio(rate(`nats.tenants-get@${c}`), rate(`nats.echo@${c}`)),
       ]),
+    ),
+    ...Object.fromEntries(
+      unique([CONNECTIONS, IN_FLIGHT]).map((c) => [
+        `tenantsOverNats_vs_pgResponder@${c}`,
+        ratio(rate(`nats.tenants-get@${c}`), rate(`nats.pg-responder@${c}`)),
+      ]),
+    ),
+    // CPU milliseconds the gateway spends per forwarded request, over bare Fastify's per request
+    gatewayCpuPerRequest_vs_bareFastify: ratio(
+      byId['http.gateway-tenant-get']?.cpuMsPerOp?.gateway,
+      byId['http.fastify-bare']?.cpuMsPerOp?.fastify,
+    ),
+    // the tenants service's CPU per request over the plain pg responder's
+    tenantsCpuPerRequest_vs_pgResponder: ratio(
+      byId[`nats.tenants-get@${CONNECTIONS}`]?.cpuMsPerOp?.tenants,
+      byId[`nats.pg-responder@${CONNECTIONS}`]?.cpuMsPerOp?.pgResponder,
     ),
     pipeline_vs_jetstreamPublishAck: ratio(
       rate('events.pipeline-live'),

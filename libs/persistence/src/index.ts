@@ -2,6 +2,7 @@ export { backendService, type BackendServiceOptions } from './backend-service.js
 export { bootstrapDatabase } from './bootstrap-database.js';
 export { enableTenantRls, runMigrations, type MigrationClass } from './migrations.js';
 export { setTenant, withTenant } from './tenant-transactions.js';
+export { Sql, type PreparedStatement } from './sql.js';
 export { isTransientDbError } from './transient-error.js';
 export {
   PersistenceModule,

@@ -7,6 +7,7 @@ import { bootstrapDatabase } from './bootstrap-database.js';
 import type { DatabaseOptions } from './database.options.js';
 import { runMigrations, type MigrationClass } from './migrations.js';
 import { withTenant } from './tenant-transactions.js';
+import { Sql } from './sql.js';
 import { isTransientDbError } from './transient-error.js';
 
 export interface PersistenceModuleOptions {
@@ -85,6 +86,7 @@ export class PersistenceModule {
       ],
       providers: [
         TenantTransactions,
+        Sql,
         {
           provide: DATABASE_READINESS,
           useFactory: (dataSource: DataSource) => ({
@@ -95,7 +97,7 @@ export class PersistenceModule {
         },
         { provide: TRANSIENT_ERROR, useValue: isTransientDbError },
       ],
-      exports: [TenantTransactions, DATABASE_READINESS, TRANSIENT_ERROR],
+      exports: [TenantTransactions, Sql, DATABASE_READINESS, TRANSIENT_ERROR],
     };
   }
 }

@@ -1,6 +1,11 @@
-import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { addToOutbox, type OutboxMessage } from '@tenantry/persistence';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  addToOutbox,
+  Sql,
+  type OutboxMessage,
+  type PreparedStatement,
+} from '@tenantry/persistence';
 import type { Repository } from 'typeorm';
 import { TenantEntity } from './tenant.entity.js';
 
@@ -15,10 +20,18 @@ interface TenantRow {
   updated_at: Date;
 }
 
+const TENANT_BY_ID: PreparedStatement = {
+  name: 'tenants.by-id',
+  text: 'SELECT id, name, slug, status, created_at, updated_at FROM tenants WHERE id = $1',
+};
+
 /** The only code that touches the tenants table. */
 @Injectable()
 export class TenantRepository {
-  constructor(@InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>) {}
+  constructor(
+    @InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>,
+    @Inject(Sql) private readonly sql: Sql,
+  ) {}
 
   /**
    * Inserts a tenant and its outgoing events in one transaction, so the events
@@ -42,13 +55,9 @@ export class TenantRepository {
     }
   }
 
-  /** The hot path behind GET /v1/tenants/:id: one prepared primary-key read, no query building. */
+  /** The hot path behind GET /v1/tenants/:id: one named prepared primary-key read. */
   async findById(id: string): Promise<TenantEntity | null> {
-    const rows: TenantRow[] = await this.tenants.query(
-      'SELECT id, name, slug, status, created_at, updated_at FROM tenants WHERE id = $1',
-      [id],
-    );
-    const row = rows[0];
+    const [row] = await this.sql.rows<TenantRow>(TENANT_BY_ID, [id]);
     if (!row) return null;
     return Object.assign(new TenantEntity(), {
       id: row.id,

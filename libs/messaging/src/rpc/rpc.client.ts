@@ -1,4 +1,3 @@
-import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import {
   ErrorBodySchema,
   ErrorCode,
@@ -16,6 +15,7 @@ import {
 import type { NatsService } from '../nats/nats.service.js';
 import { rpcMetrics } from './rpc.metrics.js';
 import { RpcError } from './rpc-error.js';
+import { NoReplyError, RpcInbox } from './rpc-inbox.js';
 
 const encoder = new TextEncoder();
 
@@ -40,7 +40,11 @@ function parseJson(text: string): unknown {
  * the caller's fault); no responder is SERVICE_UNAVAILABLE, no answer in time TIMEOUT.
  */
 export class RpcClient {
-  constructor(private readonly nats: NatsService) {}
+  private readonly inbox: RpcInbox;
+
+  constructor(private readonly nats: NatsService) {
+    this.inbox = new RpcInbox(nats.nc);
+  }
 
   async request<C extends RpcContract>(
     contract: C,
@@ -55,10 +59,11 @@ export class RpcClient {
     try {
       let text: string;
       try {
-        const reply = await this.nats.nc.request(
+        const reply = await this.inbox.request(
           this.nats.options.namespace.rpcSubject(contract.subject),
           encoder.encode(JSON.stringify(body)),
-          { timeout, headers: contextToHeaders(context) },
+          contextToHeaders(context),
+          timeout,
         );
         text = reply.string();
       } catch (error) {
@@ -96,7 +101,7 @@ export class RpcClient {
 
   private transportError(error: unknown, subject: string, timeout: number): RpcError {
     const service = subject.split('.')[0];
-    if (error instanceof RequestError && error.isNoResponders()) {
+    if (error instanceof NoReplyError && error.why === 'no-responders') {
       return new RpcError(
         ErrorCode.ServiceUnavailable,
         `the ${service} service is not available`,
@@ -104,10 +109,15 @@ export class RpcClient {
         { retryAfterSeconds: 1 },
       );
     }
-    if (
-      error instanceof TimeoutError ||
-      (error instanceof RequestError && error.cause instanceof TimeoutError)
-    ) {
+    if (error instanceof NoReplyError && error.why === 'disconnected') {
+      return new RpcError(
+        ErrorCode.ServiceUnavailable,
+        `the ${service} service cannot be reached: the NATS connection is closed`,
+        subject,
+        { retryAfterSeconds: 1 },
+      );
+    }
+    if (error instanceof NoReplyError) {
       return new RpcError(
         ErrorCode.Timeout,
         `the ${service} service did not answer within ${timeout} ms`,

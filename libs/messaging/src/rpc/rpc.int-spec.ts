@@ -218,6 +218,18 @@ describe('request/reply over NATS (real server)', () => {
     });
   });
 
+  it('says SERVICE_UNAVAILABLE, not a hang, when its own NATS connection is closed', async () => {
+    const closed = await NatsService.connect({ ...options, service: 'closing-caller' });
+    const caller = new RpcClient(closed);
+    await closed.drain();
+    await expect(
+      caller.request(Greet, { name: 'Ada' }, { timeoutMs: 2_000 }),
+    ).rejects.toMatchObject({
+      code: ErrorCode.ServiceUnavailable,
+      message: 'the greeter service cannot be reached: the NATS connection is closed',
+    });
+  });
+
   it('shares load between replicas in the queue group', async () => {
     const second = await NatsService.connect(options);
     const replica = await startServer(second);

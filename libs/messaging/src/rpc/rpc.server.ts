@@ -24,6 +24,7 @@ import {
 import { NatsService } from '../nats/nats.service.js';
 import { RPC_HANDLER } from './rpc-handler.decorator.js';
 import { rpcMetrics } from './rpc.metrics.js';
+import { PublishBatcher } from './publish-batcher.js';
 import { TRANSIENT_ERROR, type TransientErrorTest } from './transient-error.js';
 
 const encoder = new TextEncoder();
@@ -49,6 +50,7 @@ export class RpcServer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('Rpc');
   private readonly subscriptions: Subscription[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly replies = new PublishBatcher();
 
   constructor(
     @Inject(NatsService) private readonly nats: NatsService,
@@ -108,6 +110,7 @@ export class RpcServer implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await Promise.all(this.subscriptions.map((s) => s.drain().catch(() => undefined)));
     await Promise.all(this.inFlight);
+    this.replies.flush();
   }
 
   private async handle(route: Route, msg: Msg): Promise<void> {
@@ -127,7 +130,9 @@ export class RpcServer implements OnApplicationBootstrap, OnModuleDestroy {
       outcome = body.code;
     }
     rpcMetrics.server.observe(route.contract.subject, outcome, (performance.now() - started) / 1e3);
-    if (msg.reply) msg.respond(encoder.encode(reply));
+    if (!msg.reply) return;
+    const data = encoder.encode(reply);
+    this.replies.add(() => msg.respond(data));
   }
 
   private toErrorBody(error: unknown, subject: string, requestId: string): ErrorBody {
