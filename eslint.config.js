@@ -2,6 +2,7 @@ import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+/** Packages that do I/O or need Nest: never in contracts (browsers and the SDK load them). */
 const IO_PACKAGES = [
   'typeorm',
   'pg',
@@ -11,6 +12,41 @@ const IO_PACKAGES = [
   '@nats-io/*',
   '@nestjs/*',
 ];
+
+/**
+ * The library layers, bottom up. Each layer may use the ones listed for it and nothing
+ * else of ours; the test harness is for specs, tools' tests and benchmarks only.
+ */
+const LAYERS = {
+  'layer:contracts': [],
+  'layer:messaging': ['layer:contracts'],
+  'layer:runtime': ['layer:contracts', 'layer:messaging'],
+  'layer:persistence': ['layer:contracts', 'layer:messaging', 'layer:runtime'],
+  'layer:launcher': ['layer:contracts'],
+  'layer:testing': [
+    'layer:contracts',
+    'layer:messaging',
+    'layer:runtime',
+    'layer:persistence',
+    'layer:launcher',
+  ],
+};
+const SERVICE_LIBS = ['layer:contracts', 'layer:messaging', 'layer:runtime', 'layer:persistence'];
+
+const NOT_THE_TEST_HARNESS = {
+  'no-restricted-imports': [
+    'error',
+    {
+      paths: [
+        {
+          name: '@tenantry/testing',
+          message:
+            'the test harness is for specs, tools/ tests and bench/ only; production code (and npm start) must not depend on it',
+        },
+      ],
+    },
+  ],
+};
 
 export default [
   {
@@ -39,27 +75,44 @@ export default [
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            // Apps use libraries only: an app never imports another app.
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
-            // Libraries never import apps.
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            // Contracts are pure: no other lib, no Nest, no drivers (browsers and the SDK load them).
-            {
-              sourceTag: 'purity:pure',
-              onlyDependOnLibsWithTags: ['purity:pure'],
-              bannedExternalImports: IO_PACKAGES,
-            },
+            // A library's specs may use the test harness; its production files may not (below).
+            ...Object.entries(LAYERS).map(([sourceTag, allowed]) => ({
+              sourceTag,
+              onlyDependOnLibsWithTags: [...allowed, 'layer:testing'],
+            })),
+            // Contracts are pure: no Nest, no drivers.
+            { sourceTag: 'layer:contracts', bannedExternalImports: IO_PACKAGES },
+            // Services use the service libraries (and, from their specs, the test harness); never another app.
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: [...SERVICE_LIBS, 'layer:testing'] },
             // The gateway owns no data.
             {
               sourceTag: 'scope:gateway',
-              notDependOnLibsWithTags: ['data:persistence'],
+              notDependOnLibsWithTags: ['layer:persistence'],
               bannedExternalImports: ['typeorm', 'pg', '@nestjs/typeorm'],
+            },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: [...SERVICE_LIBS, 'layer:testing'] },
+            {
+              sourceTag: 'type:tools',
+              onlyDependOnLibsWithTags: ['layer:contracts', 'layer:launcher', 'layer:testing'],
             },
           ],
         },
       ],
     },
+  },
+  {
+    // Production code of apps and libraries: not the test harness (Nx tags are per project, specs share it).
+    files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'libs/testing/**'],
+    rules: NOT_THE_TEST_HARNESS,
+  },
+  {
+    files: ['tools/start.mjs', 'tools/infra.mjs'],
+    rules: NOT_THE_TEST_HARNESS,
+  },
+  {
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],

@@ -5,9 +5,8 @@ const path = require('node:path');
 class ResultsReporter {
   constructor(globalConfig) {
     this.rootDir = path.resolve(__dirname, '..');
-    this.name = (globalConfig.rootDir || 'tests')
-      .replace(this.rootDir + path.sep, '')
-      .replace(/[\\/]/g, '-');
+    const project = path.relative(this.rootDir, globalConfig.rootDir || this.rootDir) || 'all';
+    this.name = `${process.env.TEST_TIER ?? 'all'}-${project.replace(/[\\/]/g, '-')}`;
   }
 
   onRunComplete(_contexts, results) {

@@ -1,38 +1,71 @@
-// `npm test`: static checks, build, then every project's tests (unit, integration, end-to-end)
-// through Nx, against the local PostgreSQL, Redis and NATS. Every suite works in a namespace of
-// its own (databases, streams, subjects, Redis keys) and removes it afterwards, so this runs
-// beside a live `npm start`. Ends with one line: "tests: N passed, N failed".
+// `npm test`: static checks, then the tests tier by tier: unit (no infrastructure), integration
+// (real PostgreSQL, Redis, NATS), end-to-end (the services as processes). Every suite works in a
+// namespace of its own (databases, streams, subjects, Redis keys) and removes it afterwards, so
+// this runs beside a live `npm start`. Ends with one line: "tests: N passed, N failed".
+//
+//   node tools/test.mjs            everything (npm test)
+//   node tools/test.mjs unit       unit specs only: no build, no infrastructure (npm run test:unit)
+//   node tools/test.mjs int|e2e    one tier (e2e builds first: the services run from dist/)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { checkInfrastructure } from './infra.mjs';
 
+const TIERS = {
+  unit: { title: 'unit tests (*.spec.ts, no infrastructure)', workers: '50%' },
+  int: { title: 'integration tests (*.int-spec.ts, PostgreSQL, Redis, NATS)', workers: '2' },
+  e2e: { title: 'end-to-end tests (*.e2e-spec.ts, services as processes)', workers: '2' },
+};
+const only = process.argv[2];
+if (only && !TIERS[only]) {
+  console.error(`unknown tier "${only}": use unit, int or e2e`);
+  process.exit(2);
+}
+
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_SKIP_NX_CACHE: 'true' };
 
-function run(title, command, args) {
+function run(title, command, args, extraEnv = {}) {
   console.log(`\n▶ ${title}`);
-  const result = spawnSync(command, args, { stdio: 'inherit', env });
+  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...env, ...extraEnv } });
   return result.status === 0;
 }
 
-const problems = await checkInfrastructure();
-if (problems.length) {
-  for (const problem of problems) console.error(`✗ ${problem}`);
-  console.error(
-    'The tests run against real PostgreSQL, Redis and NATS (JetStream); start them first.',
+function jest(tier) {
+  return run(
+    TIERS[tier].title,
+    process.execPath,
+    [
+      '--experimental-vm-modules',
+      '--no-warnings=ExperimentalWarning',
+      'node_modules/jest/bin/jest.js',
+      '-c',
+      'jest.config.js',
+      `--maxWorkers=${TIERS[tier].workers}`,
+      '--passWithNoTests',
+    ],
+    { TEST_TIER: tier },
   );
-  process.exit(1);
 }
 
-rmSync('tmp/test-results', { recursive: true, force: true });
-const ok =
-  run('build (tsc -b)', 'npx', ['tsc', '-b', 'tsconfig.build.json']) &&
+async function infrastructureUp() {
+  const problems = await checkInfrastructure();
+  for (const problem of problems) console.error(`✗ ${problem}`);
+  if (problems.length)
+    console.error(
+      'The integration and end-to-end tests run against real PostgreSQL, Redis and NATS (JetStream); start them first.',
+    );
+  return problems.length === 0;
+}
+
+const build = () => run('build (tsc -b)', 'npx', ['tsc', '-b', 'tsconfig.build.json']);
+const checks = () =>
+  build() &&
   run('type-check tests (tsc -p tsconfig.check.json)', 'npx', [
     'tsc',
     '-p',
     'tsconfig.check.json',
   ]) &&
   run('format (prettier --check)', 'npx', ['prettier', '--check', '--log-level', 'warn', '.']) &&
-  run('lint (eslint, Nx module boundaries)', 'npx', [
+  run('lint (eslint, Nx module boundaries and layers)', 'npx', [
     'nx',
     'run-many',
     '-t',
@@ -41,18 +74,12 @@ const ok =
     '--skip-nx-cache',
   ]);
 
-let testsOk = false;
-if (ok) {
-  testsOk = run('tests (nx run-many -t test)', 'npx', [
-    'nx',
-    'run-many',
-    '-t',
-    'test',
-    '--outputStyle=static',
-    '--parallel=2',
-    '--skip-nx-cache',
-  ]);
-}
+rmSync('tmp/test-results', { recursive: true, force: true });
+let ok;
+if (only === 'unit') ok = jest('unit');
+else if (only === 'int') ok = (await infrastructureUp()) && jest('int');
+else if (only === 'e2e') ok = (await infrastructureUp()) && build() && jest('e2e');
+else ok = checks() && jest('unit') && (await infrastructureUp()) && jest('int') && jest('e2e');
 
 let passed = 0;
 let failed = 0;
@@ -65,8 +92,8 @@ try {
     skipped += counts.skipped;
   }
 } catch {
-  // no results: the build, format or lint step failed first
+  // no results: a check failed before any tests ran
 }
-if (!ok || !testsOk) failed = Math.max(failed, 1);
+if (!ok) failed = Math.max(failed, 1);
 console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(ok && testsOk ? 0 : 1);
+process.exit(ok ? 0 : 1);
