@@ -4,6 +4,21 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
+/**
+ * Test tiers, by file name: unit specs need no infrastructure and run first; integration
+ * specs use the real PostgreSQL, Redis and NATS; end-to-end specs run the services as
+ * processes. TEST_TIER=unit|int|e2e selects one (tools/test.mjs); unset runs all.
+ */
+const TIERS = {
+  unit: ['<rootDir>/**/*.spec.ts'],
+  int: ['<rootDir>/**/*.int-spec.ts'],
+  e2e: ['<rootDir>/**/*.e2e-spec.ts'],
+  all: ['<rootDir>/**/*.spec.ts', '<rootDir>/**/*.int-spec.ts', '<rootDir>/**/*.e2e-spec.ts'],
+};
+if (!TIERS[process.env.TEST_TIER ?? 'all']) {
+  throw new Error(`TEST_TIER must be one of unit, int, e2e (got ${process.env.TEST_TIER})`);
+}
+
 /** @param {string} dir project folder relative to the repo root */
 export function jestConfig(dir) {
   return {
@@ -12,17 +27,13 @@ export function jestConfig(dir) {
     testEnvironment: 'node',
     extensionsToTreatAsEsm: ['.ts'],
     moduleNameMapper: {
-      '^@tenantry/(contracts|messaging|persistence|runtime|testing)$': `${root}libs/$1/src/index.ts`,
+      '^@tenantry/(contracts|messaging|persistence|runtime|launcher|testing)$': `${root}libs/$1/src/index.ts`,
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     transform: {
       '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: `${root}tsconfig.spec.json` }],
     },
-    testMatch: [
-      '<rootDir>/**/*.spec.ts',
-      '<rootDir>/**/*.int-spec.ts',
-      '<rootDir>/**/*.e2e-spec.ts',
-    ],
+    testMatch: TIERS[process.env.TEST_TIER ?? 'all'],
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],
     testTimeout: 60_000,
     reporters: ['default', `${root}tools/jest-results-reporter.cjs`],

@@ -1,6 +1,20 @@
-export * from './ports.js';
-export * from './service-process.js';
-export * from './server-process.js';
-export * from './cleanup.js';
-export * from './platform.js';
-export * from './scratch.js';
+export {
+  canConnect,
+  freePort,
+  REPO_ROOT,
+  ServiceProcess,
+  type LineHandler,
+  type ServiceExit,
+  type ServiceProcessOptions,
+} from '@tenantry/launcher';
+export { testNamespace, waitFor } from './ports.js';
+export {
+  ServerProcess,
+  startNatsServer,
+  startPostgresServer,
+  startRedisServer,
+} from './server-process.js';
+export { cleanupNamespace, dropDatabase, LOCAL_INFRA, type InfraUrls } from './cleanup.js';
+export { Platform, type PlatformOptions } from './platform.js';
+export { connectTestNats, scratchDatabase } from './scratch.js';
+export { double, type DoubledType } from './doubles.js';

@@ -1,59 +1,62 @@
-import { fileURLToPath } from 'node:url';
-import { BACKEND_SERVICES, type ServiceName } from '@tenantry/contracts';
+import { SERVICES, type ServiceName } from '@tenantry/contracts';
+import {
+  ServiceGroup,
+  type LineHandler,
+  type ServiceExit,
+  type ServiceProcess,
+} from '@tenantry/launcher';
 import { cleanupNamespace, LOCAL_INFRA, type InfraUrls } from './cleanup.js';
-import { freePort, testNamespace } from './ports.js';
-import { ServiceProcess } from './service-process.js';
+import { testNamespace } from './ports.js';
 
 export interface PlatformOptions {
   /** Defaults to a fresh test namespace. */
   namespace?: string;
   services?: readonly ServiceName[];
   infra?: Partial<InfraUrls>;
-  /** Fixed ports (npm start); free ports otherwise. */
+  /** Fixed ports; free ports otherwise. */
   ports?: Partial<Record<ServiceName, number>>;
   env?: Record<string, string>;
   logDir?: string;
-  onLine?: (service: string, line: string) => void;
+  onLine?: LineHandler;
+  onExit?: (exit: ServiceExit) => void;
 }
 
-export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-
-/** The services as separate processes against real infrastructure, like `npm start` runs them. */
+/**
+ * The services as separate processes against real infrastructure, like `npm start` runs
+ * them (both launch through @tenantry/launcher), in a namespace of their own that
+ * `destroy()` removes again.
+ */
 export class Platform {
-  readonly processes = new Map<ServiceName, ServiceProcess>();
-
   private constructor(
     readonly namespace: string,
     readonly infra: InfraUrls,
+    private readonly group: ServiceGroup,
   ) {}
 
   static async create(options: PlatformOptions = {}): Promise<Platform> {
     const infra = { ...LOCAL_INFRA, ...options.infra };
-    const platform = new Platform(options.namespace ?? testNamespace(), infra);
-    const services = options.services ?? (['gateway', ...BACKEND_SERVICES] as ServiceName[]);
-    for (const service of services) {
-      const port = options.ports?.[service] ?? (await freePort());
-      platform.processes.set(
-        service,
-        new ServiceProcess({
-          service,
-          root: REPO_ROOT,
-          port,
-          logDir: options.logDir,
-          onLine: options.onLine,
-          env: {
-            TENANTRY_NAMESPACE: platform.namespace,
-            NATS_URL: infra.natsUrl,
-            DB_BOOTSTRAP_URL: infra.bootstrapUrl,
-            REDIS_URL: infra.redisUrl,
-            LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-            SHUTDOWN_TIMEOUT_MS: '10000',
-            ...options.env,
-          },
-        }),
-      );
-    }
-    return platform;
+    const namespace = options.namespace ?? testNamespace();
+    const group = await ServiceGroup.create({
+      services: options.services ?? SERVICES,
+      ports: options.ports,
+      logDir: options.logDir,
+      onLine: options.onLine,
+      onExit: options.onExit,
+      env: {
+        TENANTRY_NAMESPACE: namespace,
+        NATS_URL: infra.natsUrl,
+        DB_BOOTSTRAP_URL: infra.bootstrapUrl,
+        REDIS_URL: infra.redisUrl,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        SHUTDOWN_TIMEOUT_MS: '10000',
+        ...options.env,
+      },
+    });
+    return new Platform(namespace, infra, group);
+  }
+
+  get processes(): ReadonlyMap<ServiceName, ServiceProcess> {
+    return this.group.processes;
   }
 
   service(name: ServiceName): ServiceProcess {
@@ -67,12 +70,11 @@ export class Platform {
   }
 
   async start(timeoutMs = 90_000): Promise<void> {
-    for (const process of this.processes.values()) process.start();
-    await Promise.all([...this.processes.values()].map((p) => p.waitReady(timeoutMs)));
+    await this.group.start({ timeoutMs });
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.processes.values()].map((p) => p.stop()));
+    await this.group.stop();
   }
 
   /** Stops everything and removes the namespace's streams, databases, roles and Redis keys. */
