@@ -1,7 +1,7 @@
 import { APP_FILTER } from '@nestjs/core';
 import { ServiceModule, type ServiceDefinition } from '@tenantry/runtime';
 import { AuditApiModule } from './audit/audit-api.module.js';
-import { clientErrorHandler, installHttpEdge } from './http/http-edge.js';
+import { clientErrorHandler, frameworkErrors, installHttpEdge } from './http/http-edge.js';
 import { setupOpenApi } from './http/openapi.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { RouteTable } from './http/route-table.js';
@@ -12,7 +12,14 @@ import { TenantsApiModule } from './tenants/tenants-api.module.js';
 export const service: ServiceDefinition = {
   name: 'gateway',
   needs: { redis: true },
-  fastify: { clientErrorHandler },
+  fastify: {
+    // Errors Node's parser and Fastify's router answer before any hook runs: problem documents too.
+    clientErrorHandler,
+    frameworkErrors,
+    // A request (headers and body) not received within a minute is a 408 problem, not a
+    // connection held open forever (Fastify's default is no limit).
+    requestTimeout: 60_000,
+  },
   module: (config) =>
     ServiceModule.forRoot(config, {
       streams: [],

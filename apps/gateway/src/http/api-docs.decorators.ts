@@ -34,13 +34,15 @@ export interface ApiContractOptions {
 
 /**
  * Documents a route from its contract schemas (body, path and query parameters,
- * response), plus every problem response it can give: 400 for any input, 413 and 415
- * for a body, 503 and 504 for a forwarded call, 500 always, and the route's own. The
+ * response), plus every problem response it can give: 400 for any input, 414 for a
+ * path parameter over its length limit, 413 and 415 for a body, 503 and 504 for a
+ * forwarded call, 500 always, and the route's own. The
  * schemas that validate the request are the ones in the OpenAPI document.
  */
 export function ApiContract(options: ApiContractOptions): MethodDecorator {
   const problems = new Set(options.problems ?? []);
   if (options.body || options.path || options.query) problems.add(400);
+  if (options.path) problems.add(414);
   if (options.body) [413, 415].forEach((s) => problems.add(s));
   if (options.forwarded ?? true) [503, 504].forEach((s) => problems.add(s));
   problems.add(500);

@@ -1,16 +1,18 @@
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@tenantry/contracts';
 import { messageContext, newContext } from '@tenantry/messaging';
+import type { FastifyError, FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
+import { parseJsonBody } from './json-body.js';
 import { toProblem } from './problem-details.js';
 import { RouteTable } from './route-table.js';
 
-const JSON_TYPES = ['application/json'];
-
 /**
  * The gateway's HTTP edge, installed before routes are registered:
- * - request bodies are JSON in UTF-8 or nothing (415 otherwise: no form bodies, no text);
+ * - request bodies are JSON in UTF-8 or nothing (415 otherwise: no form bodies, no
+ *   text); see parseJsonBody for what else a JSON body must be;
  * - every request runs in a message context (request id, W3C trace context), so every
  *   NATS hop it causes and every log line carries them;
  * - routes are recorded, so a wrong method is a 405 with `Allow`.
@@ -23,23 +25,25 @@ export function installHttpEdge(app: NestFastifyApplication): void {
   });
 
   fastify.removeAllContentTypeParsers();
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (request, body, done) => {
-    const charset = /;\s*charset\s*=\s*"?([^";]+)"?/i.exec(
-      request.headers['content-type'] ?? '',
-    )?.[1];
-    if (charset && !/^utf-?8$/i.test(charset.trim())) {
-      done(
-        new AppError(
-          ErrorCode.UnsupportedMediaType,
-          `the request body must be JSON in UTF-8, not ${JSON.stringify(charset.trim().slice(0, 40))}`,
-        ),
-        undefined,
-      );
-      return;
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer, request.headers));
+    } catch (error) {
+      done(error as Error, undefined);
     }
-    parseJson(request, body as string, done);
   });
+
+  // Node hands CONNECT to 'connect' listeners only (and closes the connection when there
+  // are none): answer it, as every other request, with a problem document.
+  fastify.server.on('connect', (_request: unknown, socket: Duplex) =>
+    answerOnSocket(
+      socket,
+      new AppError(
+        ErrorCode.ValidationFailed,
+        'CONNECT is not supported: the gateway is not a proxy',
+      ),
+    ),
+  );
 
   fastify.addHook('onRequest', (request, _reply, done) => {
     const traceparent = request.headers.traceparent;
@@ -55,27 +59,60 @@ export function installHttpEdge(app: NestFastifyApplication): void {
   });
 }
 
+/** The part of a Fastify reply `frameworkErrors` uses (it gets one of any server type). */
+interface ProblemReply {
+  status(code: number): {
+    headers(values: Record<string, string>): { send(payload?: unknown): unknown };
+  };
+}
+
 /**
- * What Node's HTTP parser rejects before Fastify sees a request (headers over the
- * limit, a malformed request line) also gets a problem document with a request id,
- * instead of a bare status line.
+ * What Fastify's router rejects before any hook runs (a malformed percent-encoding, a
+ * path parameter over its length limit) gets a problem document with the request id,
+ * not Fastify's JSON that echoes the URL back. Passed as the `frameworkErrors` option.
  */
-export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
+export function frameworkErrors(
+  error: FastifyError,
+  request: Pick<FastifyRequest, 'id' | 'method' | 'url' | 'headers'>,
+  reply: ProblemReply,
+): void {
+  const id = String(request.id);
+  const { status, headers, problem } = toProblem(error, {
+    method: request.method,
+    url: request.url,
+    id,
+    contentType: request.headers['content-type'],
+  });
+  void reply
+    .status(status)
+    .headers({ ...headers, 'x-request-id': id, 'content-type': 'application/problem+json' })
+    .send(problem);
+}
+
+function clientError(code: string | undefined): AppError {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new AppError(
+        ErrorCode.HeadersTooLarge,
+        'the request line and headers are too large (limit 16 KiB in all): shorten the URL or the headers',
+      );
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new AppError(
+        ErrorCode.RequestTimeout,
+        'the request was not received in time: send its headers and body without pausing',
+      );
+    default:
+      return new AppError(
+        ErrorCode.ValidationFailed,
+        `the request is not valid HTTP/1.1 (${String(code ?? 'parse error').slice(0, 40)})`,
+      );
   }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+}
+
+/** A problem document written straight to the socket, for what never becomes a Fastify request. */
+function answerOnSocket(socket: Duplex, error: AppError): void {
   const id = uuidv7();
-  const { status, problem } = toProblem(
-    tooLarge
-      ? new AppError(
-          ErrorCode.HeadersTooLarge,
-          'the request headers are too large (limit 16 KiB in all)',
-        )
-      : new AppError(ErrorCode.ValidationFailed, 'the request is not valid HTTP/1.1'),
-    { method: '', url: '', id },
-  );
+  const { status, problem } = toProblem(error, { method: '', url: '', id });
   const body = JSON.stringify(problem);
   socket.end(
     `HTTP/1.1 ${status} ${problem.title}\r\n` +
@@ -85,4 +122,20 @@ export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket)
       'connection: close\r\n\r\n' +
       body,
   );
+}
+
+/**
+ * What Node's HTTP parser rejects before Fastify sees a request (headers over the
+ * limit, a malformed request line, a timeout) also gets a problem document with a
+ * request id, instead of a bare status line. Passed as the `clientErrorHandler` option.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  // As Node does: answer only when no response to an earlier request on this
+  // connection is being written, else the answer would corrupt it.
+  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  answerOnSocket(socket, clientError(error.code));
 }

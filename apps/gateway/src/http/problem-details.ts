@@ -34,18 +34,21 @@ interface Described {
   unexpected?: boolean;
 }
 
-const MAX_INSTANCE = 256;
-const MAX_PATH_IN_DETAIL = 100;
+/** A path longer than this is not echoed back (neither in `instance` nor in `detail`). */
+const MAX_ECHOED_PATH = 256;
+/** Fastify's `maxParamLength` (its default). */
+const MAX_PARAM_LENGTH = 100;
 
 /** The request path without the query; `undefined` when it is too long to echo back. */
 function pathOf(url: string): string | undefined {
   const path = url.split('?')[0]!;
-  return path.length <= MAX_INSTANCE ? path : undefined;
+  return path.length <= MAX_ECHOED_PATH ? path : undefined;
 }
 
-function shortPath(url: string): string {
+/** The path for a sentence: itself when short, else only its length. */
+function describePath(url: string): string {
   const path = url.split('?')[0]!;
-  return path.length <= MAX_PATH_IN_DETAIL ? path : `${path.slice(0, MAX_PATH_IN_DETAIL)}…`;
+  return pathOf(url) ?? `(a path of ${path.length} characters)`;
 }
 
 const BY_STATUS: Record<number, ErrorCode> = {
@@ -54,6 +57,7 @@ const BY_STATUS: Record<number, ErrorCode> = {
   403: ErrorCode.Forbidden,
   404: ErrorCode.NotFound,
   405: ErrorCode.MethodNotAllowed,
+  408: ErrorCode.RequestTimeout,
   409: ErrorCode.Conflict,
   413: ErrorCode.PayloadTooLarge,
   414: ErrorCode.UriTooLong,
@@ -69,17 +73,33 @@ function unsupportedMediaType(contentType: string | undefined): string {
   if (!got)
     return 'the request body must be JSON, and no Content-Type was sent: send Content-Type: application/json';
   const hint =
-    got === 'application/x-www-form-urlencoded'
+    got.toLowerCase() === 'application/x-www-form-urlencoded'
       ? " (curl -d sends that type unless you add -H 'content-type: application/json')"
       : '';
   return `the request body must be JSON: send Content-Type: application/json, not ${JSON.stringify(got)}${hint}`;
 }
 
-/** Fastify's own rejections (router, content-type parsing, body limit), in words a client can act on. */
-function describeFastify(
-  error: { code?: string; statusCode: number; message?: string },
-  request: ProblemRequest,
-): Described {
+interface FastifyLikeError {
+  code?: string;
+  statusCode: number;
+  message?: string;
+}
+
+/** A Fastify rejection (router, content-type parsing, body limit), as it is or as Nest wrapped it. */
+function fastifyError(exception: unknown): FastifyLikeError | undefined {
+  const candidate =
+    exception instanceof HttpException && exception.cause ? exception.cause : exception;
+  const error = candidate as { code?: unknown; statusCode?: unknown };
+  return typeof error?.code === 'string' &&
+    error.code.startsWith('FST_') &&
+    typeof error.statusCode === 'number' &&
+    error.statusCode < 500
+    ? (candidate as FastifyLikeError)
+    : undefined;
+}
+
+/** Fastify's own rejections in words a client can act on; Fastify's texts are not passed on. */
+function describeFastify(error: FastifyLikeError, request: ProblemRequest): Described {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return {
@@ -96,6 +116,8 @@ function describeFastify(
         code: ErrorCode.ValidationFailed,
         detail: 'the request body is empty: send a JSON object',
       };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { code: ErrorCode.ValidationFailed, detail: 'the request body is not valid JSON' };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return {
         code: ErrorCode.ValidationFailed,
@@ -104,22 +126,19 @@ function describeFastify(
     case 'FST_ERR_BAD_URL':
       return {
         code: ErrorCode.ValidationFailed,
-        detail: 'the URL is malformed (an invalid percent-encoding)',
+        detail:
+          'the URL is malformed (an invalid percent-encoding): encode "%" as %25 and other bytes as UTF-8',
+      };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        code: ErrorCode.UriTooLong,
+        detail: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`,
       };
     default:
       break;
   }
-  if (error.statusCode === 414)
-    return {
-      code: ErrorCode.UriTooLong,
-      detail: `a path parameter is too long: ${shortPath(request.url)}`,
-    };
-  if (error.statusCode === 400 && error.message?.includes('JSON'))
-    return { code: ErrorCode.ValidationFailed, detail: 'the request body is not valid JSON' };
-  return {
-    code: BY_STATUS[error.statusCode] ?? ErrorCode.ValidationFailed,
-    detail: error.message ?? 'invalid request',
-  };
+  const code = BY_STATUS[error.statusCode] ?? ErrorCode.ValidationFailed;
+  return { code, detail: `${ERROR_HTTP_MAP[code].title} (${error.code})` };
 }
 
 function describe(
@@ -139,11 +158,13 @@ function describe(
       unexpected: exception.code === ErrorCode.Internal,
     };
   }
+  const fastify = fastifyError(exception);
+  if (fastify) return describeFastify(fastify, request);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     if (status === 404) {
       const allow = allowedMethods(request.url.split('?')[0]!);
-      if (allow.length) {
+      if (allow.length && !allow.includes(request.method)) {
         return {
           code: ErrorCode.MethodNotAllowed,
           detail: `${request.method} is not allowed here; use ${allow.join(', ')}`,
@@ -152,16 +173,12 @@ function describe(
       }
       return {
         code: ErrorCode.NotFound,
-        detail: `no route ${request.method} ${shortPath(request.url)}`,
+        detail: `no route ${request.method} ${describePath(request.url)}`,
       };
     }
-    const code =
-      BY_STATUS[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.ValidationFailed);
-    return { code, detail: exception.message, unexpected: code === ErrorCode.Internal };
-  }
-  const fastify = exception as { code?: string; statusCode?: unknown; message?: string };
-  if (typeof fastify.statusCode === 'number' && fastify.statusCode < 500) {
-    return describeFastify(fastify as { statusCode: number }, request);
+    const code = BY_STATUS[status];
+    if (code) return { code, detail: exception.message };
+    if (status < 500) return { code: ErrorCode.ValidationFailed, detail: exception.message };
   }
   return {
     code: ErrorCode.Internal,
@@ -174,7 +191,8 @@ function describe(
  * Every error the gateway answers, as an RFC 9457 problem document: the status from
  * the one code table (ERROR_HTTP_MAP), the fields at fault (the first 20, with a
  * count), `Retry-After` where the error says when to retry, `Allow` for a wrong
- * method. An over-long path is not echoed back.
+ * method. An over-long path is not echoed back; an unexpected error's message is
+ * not either (it is logged with the request id instead).
  */
 export function toProblem(
   exception: unknown,

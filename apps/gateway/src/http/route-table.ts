@@ -1,5 +1,15 @@
 import { Injectable } from '@nestjs/common';
 
+/** A Fastify route path as a pattern: `:name` is one segment, `*` the rest; no trailing slash (as Fastify). */
+function patternOf(url: string): RegExp {
+  const parts = url.split('/').map((part) => {
+    if (part.startsWith(':')) return '[^/]+';
+    if (part === '*') return '.*';
+    return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  });
+  return new RegExp(`^${parts.join('/')}$`);
+}
+
 /**
  * The gateway's routes, recorded as Fastify registers them, so that a known path
  * asked with the wrong method is a 405 with `Allow` rather than a 404.
@@ -9,17 +19,10 @@ export class RouteTable {
   private readonly routes: { pattern: RegExp; method: string }[] = [];
 
   add(method: string, url: string): void {
-    const pattern = new RegExp(
-      `^${url
-        .split('/')
-        .map((part) =>
-          part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-        )
-        .join('/')}/?$`,
-    );
-    this.routes.push({ pattern, method: method.toUpperCase() });
+    this.routes.push({ pattern: patternOf(url), method: method.toUpperCase() });
   }
 
+  /** The methods some route answers on this path (HEAD wherever GET), sorted; empty for an unknown path. */
   allowedMethods(path: string): string[] {
     const methods = new Set<string>();
     for (const route of this.routes) if (route.pattern.test(path)) methods.add(route.method);

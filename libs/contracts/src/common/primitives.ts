@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { token } from './text.js';
+import { SAFE_TEXT_CHECKS, token } from './text.js';
 
 export const UuidSchema = z.uuid({ error: 'must be a UUID' });
 export const TimestampSchema = z.iso.datetime({
@@ -34,8 +34,8 @@ export function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
 export const INTEGER_RANGES = new WeakMap<z.ZodType, { minimum: number; maximum: number }>();
 
 /**
- * An integer from `min` to `max`: a JSON number, or (in a query string) decimal digits
- * only, so `1e2`, `0x10`, ` 10` and `10.0` are refused rather than coerced.
+ * An integer from `min` to `max`: a JSON number, or (in a query string) ASCII decimal
+ * digits only, so `1e2`, `0x10`, ` 10`, `10.0` and `١٠` are refused rather than coerced.
  */
 export function integer(min: number, max: number) {
   const message = `must be an integer from ${min} to ${max}`;
@@ -45,7 +45,8 @@ export function integer(min: number, max: number) {
         z.number().int(),
         z
           .string()
-          .regex(/^(0|[1-9][0-9]{0,14})$/)
+          .regex(/^[0-9]{1,15}$/)
+          .check(SAFE_TEXT_CHECKS.singleLine)
           .transform(Number),
       ],
       { error: message },

@@ -4,9 +4,11 @@ import { z } from 'zod';
 const CONTROL_MULTILINE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
 // Every C0 control, DEL and C1 control.
 const CONTROL = /[\u0000-\u001F\u007F-\u009F]/u;
-// What a reader sees as nothing: white space, format characters (zero-width, bidi marks,
-// BOM), default-ignorable code points (variation selectors, Hangul fillers), braille blank.
-const INVISIBLE = /[\p{White_Space}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800\u3164\uFFA0]/gu;
+// What a reader sees as nothing on its own: white space, format characters (zero-width,
+// bidi marks, BOM), default-ignorable code points (variation selectors, Hangul fillers),
+// braille blank, and combining marks (which need a base character to show on).
+const INVISIBLE =
+  /[\p{White_Space}\p{Cf}\p{Default_Ignorable_Code_Point}\p{M}\u2800\u3164\uFFA0]/gu;
 
 function describeControl(value: string, pattern: RegExp): string | undefined {
   const match = pattern.exec(value);
@@ -74,23 +76,37 @@ export function token(pattern: RegExp, message: string, max = 200): z.ZodString 
     .check(SAFE_TEXT_CHECKS.singleLine);
 }
 
-/** Strings anywhere in a JSON value: NUL and lone surrogates cannot be stored (PostgreSQL jsonb refuses them). */
-function badJsonString(value: unknown, path: (string | number)[]): (string | number)[] | null {
-  if (typeof value === 'string') {
-    return value.includes('\u0000') || !value.isWellFormed() ? path : null;
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = badJsonString(value[i], [...path, i]);
-      if (found) return found;
-    }
-    return null;
-  }
-  if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      if (key.includes('\u0000') || !key.isWellFormed()) return [...path, key];
-      const found = badJsonString(inner, [...path, key]);
-      if (found) return found;
+/** Free-shape JSON (event data, metadata) nests at most this deep. */
+const MAX_JSON_DEPTH = 32;
+
+function unstorable(text: string): boolean {
+  return text.includes('\u0000') || !text.isWellFormed();
+}
+
+/**
+ * The first problem in a JSON value, with its path: a string or key that cannot be
+ * stored (PostgreSQL jsonb refuses NUL and lone surrogates), or nesting deeper than
+ * MAX_JSON_DEPTH. Iterative, so a hostile depth cannot overflow the stack.
+ */
+function jsonProblem(root: unknown): { path: (string | number)[]; message: string } | null {
+  const pending: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
+  while (pending.length) {
+    const { value, path } = pending.pop()!;
+    if (typeof value === 'string') {
+      if (unstorable(value))
+        return { path, message: 'must not contain NUL characters or lone surrogates' };
+    } else if (value && typeof value === 'object') {
+      if (path.length >= MAX_JSON_DEPTH)
+        return { path, message: `must not be nested more than ${MAX_JSON_DEPTH} levels deep` };
+      for (const [key, inner] of Object.entries(value)) {
+        const at = Array.isArray(value) ? Number(key) : key;
+        if (unstorable(key))
+          return {
+            path: [...path, at],
+            message: 'must not have keys with NUL characters or lone surrogates',
+          };
+        pending.push({ value: inner, path: [...path, at] });
+      }
     }
   }
   return null;
@@ -101,13 +117,8 @@ export function jsonObject(maxBytes = 64 * 1024) {
   return z
     .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
     .superRefine((value, ctx) => {
-      const bad = badJsonString(value, []);
-      if (bad)
-        ctx.addIssue({
-          code: 'custom',
-          path: bad,
-          message: 'must not contain NUL characters or lone surrogates',
-        });
+      const problem = jsonProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
       else if (new TextEncoder().encode(JSON.stringify(value)).length > maxBytes)
         ctx.addIssue({ code: 'custom', message: `must be at most ${maxBytes} bytes as JSON` });
     });
