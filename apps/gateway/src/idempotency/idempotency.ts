@@ -63,7 +63,14 @@ export class IdempotentRequests {
       throw IdempotencyErrors.storeUnavailable();
     }
     if (!claimed) {
-      const existing = await this.store.get(key).catch(() => null);
+      let existing: IdempotencyRecord | null;
+      try {
+        existing = await this.store.get(key);
+      } catch (error) {
+        // Not "in progress": nobody knows whether the first request ran, so say the store is down.
+        this.onStoreError('read the record', error as Error);
+        throw IdempotencyErrors.storeUnavailable();
+      }
       // Gone between claim and get (expired or released): the first request is over; a retry is safe.
       if (!existing) throw IdempotencyErrors.inProgress();
       if (existing.fingerprint !== fingerprint) throw IdempotencyErrors.reused();
@@ -74,7 +81,10 @@ export class IdempotentRequests {
     try {
       body = await work();
     } catch (error) {
-      await this.store.release(key).catch(() => undefined);
+      // If this fails too, the key stays pending until its TTL: retries are told "in progress" until then.
+      await this.store
+        .release(key)
+        .catch((storeError: Error) => this.onStoreError('release the key', storeError));
       throw error;
     }
     await this.store

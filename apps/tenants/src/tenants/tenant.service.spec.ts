@@ -1,37 +1,33 @@
 import { jest } from '@jest/globals';
 import { ErrorCode } from '@tenantry/contracts';
-import type { Outbox, OutboxMessage } from '@tenantry/persistence';
+import { Outbox, type OutboxMessage } from '@tenantry/persistence';
+import { double } from '@tenantry/testing';
 import { TenantEntity } from './tenant.entity.js';
-import type { TenantRepository } from './tenant.repository.js';
+import { TenantRepository } from './tenant.repository.js';
 import { TenantService } from './tenant.service.js';
 
-function setup(insertResult = true) {
+/** A TenantService over an in-memory table; `slugFree: false` makes every insert hit a taken slug. */
+function setup({ slugFree = true } = {}) {
   const rows: TenantEntity[] = [];
   const committed: OutboxMessage[] = [];
-  const repository = {
-    insert: jest.fn(async (t: TenantEntity, events: OutboxMessage[]) => {
-      if (insertResult) {
-        rows.push(t);
-        committed.push(...events);
-      }
-      return insertResult;
-    }),
-    findById: jest.fn(async (id: string) => rows.find((r) => r.id === id) ?? null),
-    list: jest.fn(async (limit: number, after?: string) =>
-      rows.filter((r) => !after || r.id > after).slice(0, limit),
-    ),
-  };
-  const outbox = { kick: jest.fn() };
-  const service = new TenantService(
-    repository as unknown as TenantRepository,
-    outbox as unknown as Outbox,
-  );
-  return { service, repository, outbox, committed, rows };
+  const kick = jest.fn<() => void>();
+  const repository = double(TenantRepository, {
+    insert: async (tenant, events) => {
+      if (!slugFree) return false;
+      rows.push(tenant);
+      committed.push(...events);
+      return true;
+    },
+    findById: async (id) => rows.find((r) => r.id === id) ?? null,
+    list: async (limit, after) => rows.filter((r) => !after || r.id > after).slice(0, limit),
+  });
+  const service = new TenantService(repository, double(Outbox, { kick }));
+  return { service, committed, kick };
 }
 
 describe('TenantService', () => {
   it('creates an active tenant with a UUIDv7 id, committing its audit and domain events with it', async () => {
-    const { service, committed, outbox } = setup();
+    const { service, committed, kick } = setup();
     const tenant = await service.create({ name: 'Acme', slug: 'acme' });
     expect(tenant).toMatchObject({ name: 'Acme', slug: 'acme', status: 'active' });
     expect(tenant.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
@@ -49,17 +45,17 @@ describe('TenantService', () => {
       payload: tenant,
       msgId: `tenant-created:${tenant.id}`,
     });
-    expect(outbox.kick).toHaveBeenCalled();
+    expect(kick).toHaveBeenCalled();
   });
 
   it('refuses a taken slug with CONFLICT naming the field, and announces nothing', async () => {
-    const { service, outbox } = setup(false);
+    const { service, kick } = setup({ slugFree: false });
     await expect(service.create({ name: 'Acme', slug: 'acme' })).rejects.toMatchObject({
       code: ErrorCode.Conflict,
       reason: 'TENANT_SLUG_TAKEN',
       errors: [{ field: 'slug', message: 'slug "acme" is already taken; choose another' }],
     });
-    expect(outbox.kick).not.toHaveBeenCalled();
+    expect(kick).not.toHaveBeenCalled();
   });
 
   it('says NOT_FOUND for an unknown id', async () => {

@@ -1,9 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
 import { Headers, Namespace } from '@tenantry/contracts';
 import { z } from 'zod';
 import type { MessagingOptions } from '../messaging.options.js';
 import { NatsService } from '../nats/nats.service.js';
-import { DurableConsumer, PoisonMessageError, type ConsumedMessage } from './durable-consumer.js';
+import { consumerMetrics } from './consumer.metrics.js';
+import {
+  DurableConsumer,
+  PoisonMessageError,
+  type ConsumedMessage,
+  type DurableConsumerOptions,
+} from './durable-consumer.js';
 import { EventPublisher } from './event-publisher.js';
 import { StreamManager } from './stream-manager.js';
 
@@ -30,7 +37,11 @@ class TestConsumer extends DurableConsumer<typeof Item> {
   readonly attempts = new Map<string, number>();
   readonly redelivered = new Set<string>();
 
-  constructor(nats: NatsService, durable: string) {
+  constructor(
+    nats: NatsService,
+    durable: string,
+    overrides: Partial<DurableConsumerOptions<typeof Item>> = {},
+  ) {
     super(nats, {
       stream: 'USAGE',
       durable,
@@ -39,6 +50,7 @@ class TestConsumer extends DurableConsumer<typeof Item> {
       maxDeliver: 3,
       ackWaitMs: 5_000,
       isTransient: (e) => e instanceof TransientError,
+      ...overrides,
     });
   }
 
@@ -64,10 +76,22 @@ class TestConsumer extends DurableConsumer<typeof Item> {
   }
 }
 
+const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** The version of the server under test: parking depends on how it treats `+TERM`. */
+const serverVersion = await (async () => {
+  const nc = await connect({ servers: natsUrl.split(',') });
+  try {
+    return nc.info?.version ?? 'unknown';
+  } finally {
+    await nc.close();
+  }
+})();
+
 describe('JetStream durable consumer (real server)', () => {
   const options: MessagingOptions = {
     service: 'consumer-test',
-    natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    natsUrl,
     namespace: new Namespace(`c${randomBytes(4).toString('hex')}`),
     requestTimeoutMs: 2_000,
     streams: ['USAGE', 'PARKED'],
@@ -176,6 +200,43 @@ describe('JetStream durable consumer (real server)', () => {
         'item 3 is poison',
       ]);
       expect([...consumer.stored.values()]).toEqual([{ n: 4, mode: 'ok' }]);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it(`parks an invalid message exactly once: terminated, never redelivered (nats-server ${serverVersion})`, async () => {
+    const ackWaitMs = 1_000;
+    const durable = `once-${randomBytes(3).toString('hex')}`;
+    const published = await nats.js.publish(options.namespace.subject('usage.t1.raw'), 'not json', {
+      msgID: randomUUID(),
+    });
+    const consumer = new TestConsumer(nats, durable, { ackWaitMs });
+    await consumer.start();
+    try {
+      await until('parked', async () => (await parked()).length === 1);
+      // A message that was parked but not terminated comes back after each ack wait.
+      await new Promise((r) => setTimeout(r, 4 * ackWaitMs));
+      const info = await nats.jsm.consumers.info(streams.streamName('USAGE'), durable);
+      const parks = (await consumerMetrics.parked.get()).values.find(
+        (v) => v.labels.consumer === durable,
+      );
+      expect({
+        parkedCopies: (await parked()).length,
+        // The PARKED stream de-duplicates copies by origin, so count the parkings too.
+        timesParked: parks?.value,
+        deliveries: info.delivered.consumer_seq,
+        lastDelivered: info.delivered.stream_seq,
+        redelivered: info.num_redelivered,
+        awaitingAck: info.num_ack_pending,
+      }).toEqual({
+        parkedCopies: 1,
+        timesParked: 1,
+        deliveries: 1,
+        lastDelivered: published.seq,
+        redelivered: 0,
+        awaitingAck: 0,
+      });
     } finally {
       await consumer.stop();
     }

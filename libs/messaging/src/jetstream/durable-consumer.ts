@@ -13,7 +13,7 @@ import { Headers, Streams, parseContract, type StreamKey } from '@tenantry/contr
 import type { z } from 'zod';
 import { contextFromHeaders, type MessageContext } from '../context/message-context.js';
 import type { NatsService } from '../nats/nats.service.js';
-import { batches, decideFailure, RETRY_BACKOFF_MS } from './batching.js';
+import { backoffMs, batches, decideFailure } from './batching.js';
 import { consumerMetrics } from './consumer.metrics.js';
 
 export interface DurableConsumerOptions<S extends z.ZodType> {
@@ -71,6 +71,7 @@ export abstract class DurableConsumer<S extends z.ZodType> {
   private stopped = false;
   private readonly batchSize: number;
   private readonly maxDeliver: number;
+  private readonly ackWaitMs: number;
   private readonly labels: { stream: string; consumer: string };
 
   protected constructor(
@@ -80,6 +81,7 @@ export abstract class DurableConsumer<S extends z.ZodType> {
     this.logger = new Logger(`Consumer ${options.durable}`);
     this.batchSize = options.batchSize ?? 500;
     this.maxDeliver = options.maxDeliver ?? 5;
+    this.ackWaitMs = options.ackWaitMs ?? 10_000;
     this.labels = { stream: options.stream, consumer: options.durable };
   }
 
@@ -111,7 +113,7 @@ export abstract class DurableConsumer<S extends z.ZodType> {
       durable_name: this.options.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(this.options.ackWaitMs ?? 10_000),
+      ack_wait: nanos(this.ackWaitMs),
       // The server's bound sits above ours, so our code parks first and nothing stalls silently.
       max_deliver: this.maxDeliver + 2,
       max_ack_pending: this.batchSize * 4,
@@ -157,7 +159,13 @@ export abstract class DurableConsumer<S extends z.ZodType> {
   }
 
   private async drain(messages: ConsumerMessages): Promise<void> {
-    for await (const batch of batches(messages, this.batchSize)) await this.process(batch);
+    try {
+      for await (const batch of batches(messages, this.batchSize)) await this.process(batch);
+    } finally {
+      // After a failed batch the loop starts a new consume: this one must not go on pulling
+      // (and holding) messages nobody reads.
+      messages.stop();
+    }
   }
 
   /** Handles one batch: park the invalid, commit the rest together, or find the bad one alone. */
@@ -185,13 +193,16 @@ export abstract class DurableConsumer<S extends z.ZodType> {
         return;
       }
       // A message in the batch is bad: find it by handling them one at a time.
-      for (const { msg, item } of valid) {
+      for (const [index, { msg, item }] of valid.entries()) {
         try {
           await this.commitWithRetry([item], [msg]);
           msg.ack();
           consumerMetrics.processed.inc(this.labels);
         } catch (single) {
-          if (this.stopped && this.isTransient(single)) return;
+          if (this.stopped && this.isTransient(single)) {
+            for (const rest of valid.slice(index)) rest.msg.nak();
+            return;
+          }
           const decision = decideFailure(
             single instanceof PoisonMessageError,
             msg.info.deliveryCount,
@@ -210,26 +221,39 @@ export abstract class DurableConsumer<S extends z.ZodType> {
     }
   }
 
-  /** Transient failures are retried here, in place, until they pass or the consumer stops. */
+  /**
+   * Transient failures are retried here, in place, until they pass or the consumer stops.
+   * Meanwhile the messages are reported in progress every half ack wait, so the server
+   * does not redeliver them however long the write or the outage takes.
+   */
   private async commitWithRetry(
     items: ConsumedMessage<z.output<S>>[],
     msgs: JsMsg[],
   ): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.handleBatch(items);
-        return;
-      } catch (error) {
-        if (!this.isTransient(error) || this.stopped) throw error;
-        consumerMetrics.retries.inc(this.labels);
-        if (attempt % 10 === 0) {
-          this.logger.warn(
-            `batch of ${items.length} waits for a dependency: ${(error as Error).message}`,
-          );
-        }
+    const inProgress = setInterval(
+      () => {
         for (const msg of msgs) msg.working();
-        await delay(RETRY_BACKOFF_MS[Math.min(attempt, RETRY_BACKOFF_MS.length - 1)]!);
+      },
+      Math.max(1, Math.floor(this.ackWaitMs / 2)),
+    );
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.handleBatch(items);
+          return;
+        } catch (error) {
+          if (!this.isTransient(error) || this.stopped) throw error;
+          consumerMetrics.retries.inc(this.labels);
+          if (attempt % 10 === 0) {
+            this.logger.warn(
+              `batch of ${items.length} waits for a dependency: ${(error as Error).message}`,
+            );
+          }
+          await delay(backoffMs(attempt));
+        }
       }
+    } finally {
+      clearInterval(inProgress);
     }
   }
 
