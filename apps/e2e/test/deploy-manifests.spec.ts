@@ -18,12 +18,19 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 const K8S_DIR = 'deploy/k8s';
 const NATS_CONF = 'deploy/nats/nats-server.conf';
 const DOCKERFILE = 'deploy/Dockerfile';
+/** The Dockerfile stage every service image is built from, for the service and port given as build arguments. */
+const SERVICE_TARGET = 'service';
 
 /** Services with a database (DB_* variables) and with Redis (REDIS_URL). */
 const DATABASE_SERVICES: readonly ServiceName[] = BACKEND_SERVICES;
 const REDIS_SERVICES: readonly ServiceName[] = ['gateway'];
 /** SHUTDOWN_TIMEOUT_MS default in libs/runtime config. */
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** The build arguments that make the service target build one app's image. */
+function serviceBuildArgs(app: ServiceName): Record<string, string> {
+  return { SERVICE: app, HTTP_PORT: String(DEFAULT_HTTP_PORTS[app]) };
+}
 
 // ---------------------------------------------------------------------------
 // Loading
@@ -447,7 +454,14 @@ describe('deploy/k8s/kustomization.yaml', () => {
 
 interface ComposeService {
   image?: string;
-  build?: string | { context?: string; dockerfile?: string; target?: string };
+  build?:
+    | string
+    | {
+        context?: string;
+        dockerfile?: string;
+        target?: string;
+        args?: Record<string, string | number | null> | string[];
+      };
   command?: string | string[];
   environment?: Record<string, string | number | null> | string[];
   ports?: (string | { target?: number; published?: string | number })[];
@@ -460,8 +474,11 @@ interface ComposeFile {
   services: Record<string, ComposeService>;
 }
 
-function environmentOf(service: ComposeService): Record<string, string> {
-  const env = service.environment ?? {};
+/** A Compose mapping that may also be written as a list of `KEY=value` (environment, build args). */
+function keyValues(
+  entries: Record<string, string | number | null> | string[] | undefined,
+): Record<string, string> {
+  const env = entries ?? {};
   if (Array.isArray(env)) {
     return Object.fromEntries(
       env.map((entry) => {
@@ -471,6 +488,10 @@ function environmentOf(service: ComposeService): Record<string, string> {
     );
   }
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+function environmentOf(service: ComposeService): Record<string, string> {
+  return keyValues(service.environment);
 }
 
 function healthcheckText(service: ComposeService): string {
@@ -506,17 +527,24 @@ describe('docker-compose.yml', () => {
     expectDurableJetStream(readText(NATS_CONF));
   });
 
-  it.each(SERVICES)('%s is built from deploy/Dockerfile with its own target', (app) => {
-    const build = services[app]?.build;
-    expect(typeof build).toBe('object');
-    const {
-      context = '.',
-      dockerfile = 'Dockerfile',
-      target,
-    } = build as Exclude<typeof build, string | undefined>;
-    expect(path.normalize(path.join(context, dockerfile))).toBe(path.normalize(DOCKERFILE));
-    expect(target).toBe(app);
-  });
+  it.each(SERVICES)(
+    "%s is built from deploy/Dockerfile's service target, for itself and its port",
+    (app) => {
+      const build = services[app]?.build;
+      expect(typeof build).toBe('object');
+      const {
+        context = '.',
+        dockerfile = 'Dockerfile',
+        target,
+        args,
+      } = build as Exclude<typeof build, string | undefined>;
+      expect(path.normalize(path.join(context, dockerfile))).toBe(path.normalize(DOCKERFILE));
+      expect(target).toBe(SERVICE_TARGET);
+      expect(keyValues(args)).toEqual(serviceBuildArgs(app));
+      // The image Kubernetes runs for this app (deploy/k8s/<app>.yaml).
+      expect(services[app]?.image).toBe(`tenantry/${app}:latest`);
+    },
+  );
 
   it.each(SERVICES)('%s has a readiness healthcheck on its own port', (app) => {
     const service = services[app]!;
@@ -600,51 +628,118 @@ function effectiveInstructions(stages: Stage[], stage: Stage): Stage['instructio
   return [...(parent ? effectiveInstructions(stages, parent) : []), ...stage.instructions];
 }
 
-function last(instructions: Stage['instructions'], keyword: string): string | undefined {
-  return instructions.filter((i) => i.keyword === keyword).at(-1)?.args;
+/** What a stage builds, for the given build arguments: ARG, ENV and WORKDIR applied the way Docker applies them. */
+interface BuiltImage {
+  /** ARGs the stage declares, with their defaults (undefined: none). */
+  declaredArgs: Record<string, string | undefined>;
+  env: Record<string, string>;
+  workdir: string;
+  /** COPY instructions: `from` stage, absolute source and absolute target. */
+  copies: { from?: string; source: string; target: string }[];
+  expose: string[];
+  user?: string;
+  cmd?: unknown;
+  healthcheck?: string;
 }
 
-function envOf(instructions: Stage['instructions']): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const { args } of instructions.filter((i) => i.keyword === 'ENV')) {
-    for (const match of args.matchAll(/(\w+)=("[^"]*"|\S+)/g))
-      env[match[1]!] = match[2]!.replace(/^"|"$/g, '');
+function buildImage(stages: Stage[], stage: Stage, buildArgs: Record<string, string>): BuiltImage {
+  const image: BuiltImage = { declaredArgs: {}, env: {}, workdir: '/', copies: [], expose: [] };
+  const args: Record<string, string> = {};
+  const expand = (text: string) =>
+    text.replace(
+      /\$\{(\w+)\}|\$(\w+)/g,
+      (_: string, a?: string, b?: string) => image.env[a ?? b!] ?? args[a ?? b!] ?? '',
+    );
+  for (const { keyword, args: rest } of effectiveInstructions(stages, stage)) {
+    if (keyword === 'ARG') {
+      const [name = '', value] = rest.split('=');
+      image.declaredArgs[name] = value;
+      args[name] = buildArgs[name] ?? value ?? '';
+    } else if (keyword === 'ENV') {
+      for (const match of rest.matchAll(/(\w+)=("[^"]*"|\S+)/g))
+        image.env[match[1]!] = expand(match[2]!.replace(/^"|"$/g, ''));
+    } else if (keyword === 'WORKDIR') {
+      image.workdir = path.posix.resolve(image.workdir, expand(rest));
+    } else if (keyword === 'COPY') {
+      const words = rest.split(/\s+/).map(expand);
+      const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
+      const [source, target] = words.filter((w) => !w.startsWith('--'));
+      image.copies.push({
+        from,
+        source: path.posix.resolve(from ? '/' : image.workdir, source ?? ''),
+        target: path.posix.resolve(image.workdir, target ?? ''),
+      });
+    } else if (keyword === 'EXPOSE') {
+      image.expose = expand(rest).split(/\s+/);
+    } else if (keyword === 'USER') {
+      image.user = expand(rest);
+    } else if (keyword === 'CMD') {
+      image.cmd = JSON.parse(rest) as unknown;
+    } else if (keyword === 'HEALTHCHECK') {
+      image.healthcheck = rest;
+    }
   }
-  return env;
+  return image;
 }
 
 describe('deploy/Dockerfile', () => {
   const stages = dockerStages(readText(DOCKERFILE));
   const stage = (name: string) => stages.find((s) => s.name?.toLowerCase() === name);
 
-  it('has a build stage that installs and builds the workspace', () => {
+  it('has a build stage that installs and builds the workspace into /app', () => {
     const build = stage('build');
     expect(build).toBeDefined();
     const runs = build!.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     expect(runs.some((r) => /\bnpm install\b/.test(r))).toBe(true);
     expect(runs.some((r) => /\bnpm run build\b/.test(r))).toBe(true);
+    expect(buildImage(stages, build!, {}).workdir).toBe('/app');
   });
 
-  it.each(SERVICES)('has the %s target, which runs the app entry point', (app) => {
-    const target = stage(app);
-    expect(target).toBeDefined();
-    const cmd = JSON.parse(last(target!.instructions, 'CMD') ?? 'null') as unknown;
-    expect(cmd).toEqual(['node', `apps/${app}/dist/main.js`]);
+  it('has the service target, which takes the service and its port as build arguments without defaults', () => {
+    const service = stage(SERVICE_TARGET);
+    expect(service).toBeDefined();
+    const { declaredArgs } = buildImage(stages, service!, {});
+    expect(Object.keys(declaredArgs).sort()).toEqual(['HTTP_PORT', 'SERVICE']);
+    expect(declaredArgs).toEqual({ HTTP_PORT: undefined, SERVICE: undefined });
   });
 
   it.each(SERVICES)(
-    '%s target exposes its port, runs as non-root in production and checks liveness',
+    'built for %s, the service target runs that app, compiled by the build stage',
     (app) => {
-      const instructions = effectiveInstructions(stages, stage(app)!);
+      const image = buildImage(stages, stage(SERVICE_TARGET)!, serviceBuildArgs(app));
+      const cmd = image.cmd as string[];
+      expect(cmd[0]).toBe('node');
+      expect(path.posix.resolve(image.workdir, cmd[1] ?? '')).toBe(`/app/apps/${app}/dist/main.js`);
+      expect(image.copies).toContainEqual({
+        from: 'build',
+        source: `/app/apps/${app}/dist`,
+        target: `/app/apps/${app}/dist`,
+      });
+    },
+  );
+
+  it.each(SERVICES)(
+    'built for %s, the image exposes its port, runs as non-root in production and checks liveness',
+    (app) => {
+      const image = buildImage(stages, stage(SERVICE_TARGET)!, serviceBuildArgs(app));
       const port = String(DEFAULT_HTTP_PORTS[app]);
-      expect(last(instructions, 'EXPOSE')?.split(/\s+/)).toContain(port);
-      const env = envOf(instructions);
-      expect(env.HTTP_PORT).toBe(port);
-      expect(env.NODE_ENV).toBe('production');
-      const user = last(instructions, 'USER');
-      expect(user).toBeDefined();
-      expect(['root', '0']).not.toContain(user!.split(':')[0]);
-      expect(last(instructions, 'HEALTHCHECK')).toContain(HealthPaths.live);
+      expect(image.expose).toContain(port);
+      expect(image.env.HTTP_PORT).toBe(port);
+      expect(image.env.NODE_ENV).toBe('production');
+      expect(image.user).toBeDefined();
+      expect(['root', '0']).not.toContain(image.user!.split(':')[0]);
+      expect(image.healthcheck).toContain(HealthPaths.live);
+    },
+  );
+
+  it.each(SERVICES)(
+    '%s is compiled by `npm run build`: tsconfig.build.json references its app, which has src/main.ts',
+    (app) => {
+      const references = (
+        JSON.parse(readText('tsconfig.build.json')) as { references?: { path: string }[] }
+      ).references?.map((r) => path.normalize(r.path));
+      expect(references).toContain(path.normalize(`apps/${app}`));
+      expect(readText(`apps/${app}/src/main.ts`)).toContain('runService');
     },
   );
 
@@ -663,12 +758,10 @@ describe('deploy/Dockerfile', () => {
           return m ? [[m[1]!, m[2]!]] : [];
         }),
     );
-    for (const app of SERVICES) {
-      const image = base(stage(app)).replace(
-        /\$\{(\w+)\}|\$(\w+)/g,
-        (_: string, a?: string, b?: string) => argDefaults[a ?? b ?? ''] ?? '',
-      );
-      expect([app, image]).toEqual([app, expect.stringMatching(/^node:22[-.]/)]);
-    }
+    const image = base(stage(SERVICE_TARGET)).replace(
+      /\$\{(\w+)\}|\$(\w+)/g,
+      (_: string, a?: string, b?: string) => argDefaults[a ?? b ?? ''] ?? '',
+    );
+    expect(image).toMatch(/^node:22[-.]/);
   });
 });
