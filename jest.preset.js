@@ -36,6 +36,5 @@ export function jestConfig(dir) {
     testMatch: TIERS[process.env.TEST_TIER ?? 'all'],
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],
     testTimeout: 60_000,
-    reporters: ['default', `${root}tools/jest-results-reporter.cjs`],
   };
 }

@@ -11,9 +11,18 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { checkInfrastructure } from './infra.mjs';
 
 const TIERS = {
-  unit: { title: 'unit tests (*.spec.ts, no infrastructure)', workers: '50%' },
-  int: { title: 'integration tests (*.int-spec.ts, PostgreSQL, Redis, NATS)', workers: '2' },
-  e2e: { title: 'end-to-end tests (*.e2e-spec.ts, services as processes)', workers: '2' },
+  unit: { title: 'unit tests (*.spec.ts, no infrastructure)', workers: '50%', timeoutMs: 10_000 },
+  int: {
+    title: 'integration tests (*.int-spec.ts, PostgreSQL, Redis, NATS)',
+    workers: '2',
+    timeoutMs: 60_000,
+  },
+  // One file at a time: each starts the platform (six processes) on a 2-core machine.
+  e2e: {
+    title: 'end-to-end tests (*.e2e-spec.ts, services as processes)',
+    workers: '1',
+    timeoutMs: 180_000,
+  },
 };
 const only = process.argv[2];
 if (only && !TIERS[only]) {
@@ -40,6 +49,8 @@ function jest(tier) {
       '-c',
       'jest.config.js',
       `--maxWorkers=${TIERS[tier].workers}`,
+      // In a multi-project run jest takes these from the command line, not from project configs.
+      `--testTimeout=${TIERS[tier].timeoutMs}`,
       '--passWithNoTests',
     ],
     { TEST_TIER: tier },
