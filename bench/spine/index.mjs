@@ -171,6 +171,46 @@ export default async function run() {
       });
     }
 
+    // the floor: a minimal Fastify -> NATS forwarder (bench/spine/forwarder.mjs) on CPU 0, like
+    // the gateway, asking a fixed-reply responder (bench/spine/tenant-echo.mjs) placed like tenants
+    {
+      const subject = ns.subject('bench.tenant-echo');
+      const echo = await startChild(`${HERE}tenant-echo.mjs`, {
+        NATS_URL: platform.infra.natsUrl,
+        SUBJECT: subject,
+      });
+      pin(echo.child.pid, ALL_CPUS);
+      const fwd = await startChild(`${HERE}forwarder.mjs`, {
+        NATS_URL: platform.infra.natsUrl,
+        SUBJECT: subject,
+      });
+      const stop = onCleanup('forwarder baseline', async () => {
+        await stopChild(fwd.child);
+        await stopChild(echo.child);
+      });
+      try {
+        const m = cpu.start({ forwarder: fwd.child.pid, tenantEcho: echo.child.pid });
+        const r = await httpLoad({
+          url: `http://127.0.0.1:${fwd.message.port}/v1/tenants/${tenant.id}`,
+          connections: CONNECTIONS,
+        });
+        push({
+          id: 'http.forwarder-floor',
+          what: 'minimal Fastify -> NATS forwarder, fixed-reply responder (baseline: the floor)',
+          kind: 'baseline',
+          ...r,
+          cpuPercent: m.stop(),
+          affinity: {
+            forwarder: affinityOf(fwd.child.pid),
+            tenantEcho: affinityOf(echo.child.pid),
+            loadgen: affinityOf(process.pid),
+          },
+        });
+      } finally {
+        await stop();
+      }
+    }
+
     // the same tenants service subject, straight from this process (no gateway, no HTTP)
     const tenantsSubject = ns.rpcSubject('tenants.tenants.get');
     const tenantsBody = encoder.encode(JSON.stringify({ id: tenant.id }));
@@ -549,6 +589,16 @@ export default async function run() {
       byId['http.gateway-tenant-get']?.cpuMsPerOp?.gateway,
       byId['http.fastify-bare']?.cpuMsPerOp?.fastify,
     ),
+    // the floor: the minimal forwarder's CPU per request over bare Fastify's, and the gateway over it
+    forwarderCpuPerRequest_vs_bareFastify: ratio(
+      byId['http.forwarder-floor']?.cpuMsPerOp?.forwarder,
+      byId['http.fastify-bare']?.cpuMsPerOp?.fastify,
+    ),
+    gatewayCpuPerRequest_vs_forwarder: ratio(
+      byId['http.gateway-tenant-get']?.cpuMsPerOp?.gateway,
+      byId['http.forwarder-floor']?.cpuMsPerOp?.forwarder,
+    ),
+    gateway_vs_forwarder: ratio(rate('http.gateway-tenant-get'), rate('http.forwarder-floor')),
     // the tenants service's CPU per request over the plain pg responder's
     tenantsCpuPerRequest_vs_pgResponder: ratio(
       byId[`nats.tenants-get@${CONNECTIONS}`]?.cpuMsPerOp?.tenants,

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ServiceName } from '@tenantry/contracts';
-import { v7 as uuidv7 } from 'uuid';
 import { loadConfig, type ServiceConfig } from './config/config.js';
 import { createLogger, NestPinoLogger, QUIET_PATHS } from './logging/logger.js';
 
@@ -23,12 +23,16 @@ type FastifyOptions = NonNullable<ConstructorParameters<typeof FastifyAdapter>[0
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Honours a sane incoming `x-request-id`, else makes one; the same id reaches the logs and every hop. */
+/**
+ * Honours a sane incoming `x-request-id`, else makes one (a random UUID: Node draws them
+ * from a cached entropy pool, cheaper per request than a v7 id); the same id reaches the
+ * logs and every hop.
+ */
 export function requestIdFor(raw: {
   headers: Record<string, string | string[] | undefined>;
 }): string {
   const given = raw.headers['x-request-id'];
-  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
+  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   raw.headers['x-request-id'] = id;
   return id;
 }

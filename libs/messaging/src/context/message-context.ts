@@ -1,8 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomFillSync } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { Headers } from '@tenantry/contracts';
-import { v7 as uuidv7 } from 'uuid';
 
 /** What travels with every message: who, for which tenant, which request, which trace. */
 export interface MessageContext {
@@ -56,7 +55,7 @@ export function childTraceparent(parent: string | undefined): string {
 export function newContext(partial: Partial<MessageContext> = {}): MessageContext {
   return {
     ...partial,
-    requestId: partial.requestId ?? uuidv7(),
+    requestId: partial.requestId ?? randomUUID(),
     traceparent: partial.traceparent ?? newTraceparent(),
   };
 }
