@@ -215,14 +215,15 @@ export default async function run() {
     const tenantsSubject = ns.rpcSubject('tenants.tenants.get');
     const tenantsBody = encoder.encode(JSON.stringify({ id: tenant.id }));
     let requestNo = 0;
-    const tenantsOp = async () => {
-      // the headers the gateway's RpcClient sends, so the service does the same work
+    // a tenant read as the gateway's RpcClient sends it (same headers, so the responder does the same work)
+    const tenantRead = (subject) => async () => {
       const h = natsHeaders();
       h.set('Tenantry-Request-Id', `bench-${++requestNo}`);
       h.set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
-      const reply = await nc.request(tenantsSubject, tenantsBody, { timeout: 5_000, headers: h });
+      const reply = await nc.request(subject, tenantsBody, { timeout: 5_000, headers: h });
       return JSON.parse(decoder.decode(reply.data)).ok === true;
     };
+    const tenantsOp = tenantRead(tenantsSubject);
     for (const concurrency of unique([CONNECTIONS, IN_FLIGHT])) {
       const m = cpu.start();
       const r = await opLoad({ op: tenantsOp, concurrency });
@@ -251,13 +252,7 @@ export default async function run() {
       pin(child.pid, ALL_CPUS);
       const stop = onCleanup('pg responder', () => stopChild(child));
       try {
-        const pgOp = async () => {
-          const h = natsHeaders();
-          h.set('Tenantry-Request-Id', `bench-${++requestNo}`);
-          h.set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
-          const reply = await nc.request(subject, tenantsBody, { timeout: 5_000, headers: h });
-          return JSON.parse(decoder.decode(reply.data)).ok === true;
-        };
+        const pgOp = tenantRead(subject);
         for (const concurrency of unique([CONNECTIONS, IN_FLIGHT])) {
           const m = cpu.start({ pgResponder: child.pid });
           const r = await opLoad({ op: pgOp, concurrency });

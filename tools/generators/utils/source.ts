@@ -64,8 +64,8 @@ function onlyOne<T extends ts.Expression>(
   return matching[0]!;
 }
 
-/** The elements' texts of the one array literal named `name` (a property or a const). */
-export function arrayElements(tree: Tree, file: string, name: string): string[] {
+/** The file's text and its one array literal named `name` (a property such as `features`, or a const). */
+function arrayNamed(tree: Tree, file: string, name: string) {
   const text = read(tree, file);
   const array = onlyOne(
     file,
@@ -73,18 +73,17 @@ export function arrayElements(tree: Tree, file: string, name: string): string[] 
     ts.isArrayLiteralExpression,
     `array \`${name}: [...]\``,
   );
-  return array.elements.map((e) => e.getText());
+  return { text, array };
 }
 
-/** Appends `element` to the one array literal named `name` (a property such as `features`, or a const). */
+/** The elements' texts of the one array literal named `name`. */
+export function arrayElements(tree: Tree, file: string, name: string): string[] {
+  return arrayNamed(tree, file, name).array.elements.map((e) => e.getText());
+}
+
+/** Appends `element` to the one array literal named `name`. */
 export function appendToArray(tree: Tree, file: string, name: string, element: string): void {
-  const text = read(tree, file);
-  const array = onlyOne(
-    file,
-    initializersNamed(parse(file, text), name),
-    ts.isArrayLiteralExpression,
-    `array \`${name}: [...]\``,
-  );
+  const { text, array } = arrayNamed(tree, file, name);
   const last = array.elements[array.elements.length - 1];
   const at = last ? last.end : array.elements.pos;
   tree.write(file, text.slice(0, at) + (last ? `, ${element}` : element) + text.slice(at));
