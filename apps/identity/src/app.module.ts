@@ -1,10 +1,38 @@
 import { backendService } from '@tenantry/persistence';
+import { ApiKeyModule } from './api-keys/api-key.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { AuthSettingsModule } from './auth-settings/auth-settings.module.js';
+import { IdentityCoreModule } from './core/identity-core.module.js';
+import { CredentialLookupModule } from './credential-lookup/credential-lookup.module.js';
 import { migrations } from './database/migrations/index.js';
+import { IdentitySettingsSchema } from './identity.settings.js';
+import { MailModule } from './mail/mail.module.js';
+import { MfaModule } from './mfa/mfa.module.js';
+import { OperatorModule } from './operators/operator.module.js';
+import { PasswordModule } from './passwords/password.module.js';
+import { SessionModule } from './sessions/session.module.js';
+import { SigningKeyModule } from './signing-keys/signing-key.module.js';
+import { UserModule } from './users/user.module.js';
 
-/** The identity service: its database, NATS and health; its features come with their issues. */
+/** The identity service: users, credentials, sessions and tokens, API keys, MFA. */
 export const service = backendService({
   name: 'identity',
   streams: ['AUDIT', 'EVENTS'],
   migrations,
-  features: [],
+  redis: true,
+  settings: IdentitySettingsSchema,
+  features: [
+    IdentityCoreModule,
+    CredentialLookupModule,
+    PasswordModule,
+    MailModule,
+    AuthSettingsModule,
+    UserModule,
+    OperatorModule,
+    ApiKeyModule,
+    SigningKeyModule,
+    SessionModule,
+    MfaModule,
+    AuthModule,
+  ],
 });

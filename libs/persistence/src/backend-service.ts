@@ -1,6 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import type { BackendServiceName, StreamKey } from '@tenantry/contracts';
-import { ServiceModule, type ServiceDefinition } from '@tenantry/runtime';
+import { ServiceModule, type ConfigNeeds, type ServiceDefinition } from '@tenantry/runtime';
 import type { MigrationClass } from './migrations.js';
 import { PersistenceModule } from './persistence.module.js';
 
@@ -12,6 +12,10 @@ export interface BackendServiceOptions {
   migrations: MigrationClass[];
   /** Its feature modules (`src/<feature>/<feature>.module.ts`). */
   features: NonNullable<ModuleMetadata['imports']>;
+  /** It uses Redis (REDIS_URL; the connection is injected as REDIS). */
+  redis?: boolean;
+  /** Its own environment variables, checked at start-up with the rest (config.settings). */
+  settings?: ConfigNeeds['settings'];
 }
 
 /**
@@ -22,7 +26,7 @@ export interface BackendServiceOptions {
 export function backendService(options: BackendServiceOptions): ServiceDefinition {
   return {
     name: options.name,
-    needs: { database: true },
+    needs: { database: true, redis: options.redis, settings: options.settings },
     module: (config) =>
       ServiceModule.forRoot(config, {
         streams: options.streams,

@@ -13,7 +13,9 @@ export {
   addToOutbox,
   createOutboxTable,
   outboxAudit,
+  outboxAuditFact,
   outboxEvent,
+  type AuditFact,
   type OutboxMessage,
 } from './outbox/outbox.js';
 export { OutboxRelay } from './outbox/outbox-relay.js';

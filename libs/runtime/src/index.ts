@@ -2,6 +2,7 @@ export {
   ConfigError,
   loadConfig,
   parseConfig,
+  type ConfigNeeds,
   type DatabaseOptions,
   type ServiceConfig,
 } from './config/config.js';

@@ -4,13 +4,14 @@ import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ServiceName } from '@tenantry/contracts';
-import { loadConfig, type ServiceConfig } from './config/config.js';
+import { loadConfig, type ConfigNeeds, type ServiceConfig } from './config/config.js';
 import { createLogger, NestPinoLogger, QUIET_PATHS } from './logging/logger.js';
 
 /** Everything that tells one service from another; `runService` does the rest. */
 export interface ServiceDefinition {
   name: ServiceName;
-  needs: { database?: boolean; redis?: boolean };
+  /** Its dependencies, and its own environment variables (a zod object, checked with the rest). */
+  needs: ConfigNeeds;
   /** The root module for a parsed configuration. */
   module: (config: ServiceConfig) => DynamicModule;
   /** Called on the app before it listens (the gateway: request hooks, OpenAPI). */

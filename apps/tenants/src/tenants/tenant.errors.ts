@@ -1,9 +1,9 @@
-import { AppError, ErrorCode } from '@tenantry/contracts';
+import { AppError, ErrorCode, TENANT_NOT_FOUND, tenantNotFound } from '@tenantry/contracts';
 
 /** Reasons a tenant request fails; clients may rely on them (`reason` in the problem). */
 export enum TenantErrorReason {
   SlugTaken = 'TENANT_SLUG_TAKEN',
-  NotFound = 'TENANT_NOT_FOUND',
+  NotFound = TENANT_NOT_FOUND,
 }
 
 export const TenantErrors = {
@@ -13,8 +13,12 @@ export const TenantErrors = {
       field: 'slug',
     }),
 
-  notFound: (id: string) =>
-    new AppError(ErrorCode.NotFound, `tenant ${id} does not exist`, {
+  /** The same answer the gateway gives for another tenant's id (contracts: tenantNotFound). */
+  notFound: (id: string) => tenantNotFound(id),
+
+  slugNotFound: (slug: string) =>
+    new AppError(ErrorCode.NotFound, `no tenant has the slug "${slug}"`, {
       reason: TenantErrorReason.NotFound,
+      field: 'slug',
     }),
 };

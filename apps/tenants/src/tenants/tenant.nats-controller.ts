@@ -17,6 +17,11 @@ export class TenantNatsController {
     return this.tenants.get(request.id);
   }
 
+  @RpcHandler(TenantRpc.getBySlug)
+  getBySlug(request: RpcPayload<typeof TenantRpc.getBySlug>) {
+    return this.tenants.getBySlug(request.slug);
+  }
+
   @RpcHandler(TenantRpc.list)
   list(request: RpcPayload<typeof TenantRpc.list>) {
     return this.tenants.list(request);

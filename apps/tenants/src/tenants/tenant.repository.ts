@@ -24,6 +24,10 @@ const TENANT_BY_ID: PreparedStatement = {
   name: 'tenants.by-id',
   text: 'SELECT id, name, slug, status, created_at, updated_at FROM tenants WHERE id = $1',
 };
+const TENANT_BY_SLUG: PreparedStatement = {
+  name: 'tenants.by-slug',
+  text: 'SELECT id, name, slug, status, created_at, updated_at FROM tenants WHERE slug = $1',
+};
 
 /** The only code that touches the tenants table. */
 @Injectable()
@@ -57,7 +61,15 @@ export class TenantRepository {
 
   /** The hot path behind GET /v1/tenants/:id: one named prepared primary-key read. */
   async findById(id: string): Promise<TenantEntity | null> {
-    const [row] = await this.sql.rows<TenantRow>(TENANT_BY_ID, [id]);
+    return this.one(TENANT_BY_ID, id);
+  }
+
+  findBySlug(slug: string): Promise<TenantEntity | null> {
+    return this.one(TENANT_BY_SLUG, slug);
+  }
+
+  private async one(statement: PreparedStatement, key: string): Promise<TenantEntity | null> {
+    const [row] = await this.sql.rows<TenantRow>(statement, [key]);
     if (!row) return null;
     return Object.assign(new TenantEntity(), {
       id: row.id,

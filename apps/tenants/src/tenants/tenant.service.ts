@@ -9,7 +9,7 @@ import {
   type TenantPage,
 } from '@tenantry/contracts';
 import { messageContext } from '@tenantry/messaging';
-import { Outbox, outboxAudit, outboxEvent, type OutboxMessage } from '@tenantry/persistence';
+import { Outbox, outboxAuditFact, outboxEvent, type OutboxMessage } from '@tenantry/persistence';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { TenantEntity } from './tenant.entity.js';
@@ -48,6 +48,12 @@ export class TenantService {
     return toContract(entity);
   }
 
+  async getBySlug(slug: string): Promise<Tenant> {
+    const entity = await this.tenants.findBySlug(slug);
+    if (!entity) throw TenantErrors.slugNotFound(slug);
+    return toContract(entity);
+  }
+
   /** Oldest first (ids are UUIDv7); the cursor is the last id of the previous page. */
   async list({ limit, cursor }: PageQuery): Promise<TenantPage> {
     const after = cursor ? Cursor.decode(cursor, TenantCursor)[0] : undefined;
@@ -61,30 +67,21 @@ export class TenantService {
 
   /** The audit entry and the domain event for a new tenant, committed with it through the outbox. */
   private announcements(tenant: Tenant): OutboxMessage[] {
-    const context = messageContext.current();
     return [
-      outboxAudit(
-        {
-          schemaVersion: 1,
-          id: uuidv7(),
-          tenantId: tenant.id,
-          occurredAt: tenant.createdAt,
-          category: 'tenants',
-          action: 'tenant.created',
-          outcome: 'success',
-          actor: { type: context?.actor ? 'user' : 'system', id: context?.actor ?? 'tenants' },
-          target: { type: 'tenant', id: tenant.id },
-          requestId: context?.requestId,
-          data: { name: tenant.name, slug: tenant.slug },
-        },
-        context && { ...context, tenantId: tenant.id },
-      ),
+      outboxAuditFact({
+        tenantId: tenant.id,
+        category: 'tenants',
+        action: 'tenant.created',
+        target: { type: 'tenant', id: tenant.id },
+        data: { name: tenant.name, slug: tenant.slug },
+        service: 'tenants',
+      }),
       outboxEvent(
         TenantEvents.created.schema,
         TenantEvents.created.subject,
         tenant,
         `tenant-created:${tenant.id}`,
-        context,
+        messageContext.current(),
       ),
     ];
   }

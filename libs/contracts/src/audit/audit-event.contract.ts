@@ -18,8 +18,8 @@ export const AUDIT_CATEGORY_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
 const ACTION_PATTERN = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$/;
 
 export const AuditActorSchema = z.object({
-  type: z.enum(['user', 'service', 'api_key', 'system'], {
-    error: 'must be one of user, service, api_key, system',
+  type: z.enum(['user', 'operator', 'service', 'api_key', 'system'], {
+    error: 'must be one of user, operator, service, api_key, system',
   }),
   id: text({ min: 1, max: 200 }),
   name: text({ max: 200 }).optional(),

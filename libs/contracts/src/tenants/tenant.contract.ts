@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError, ErrorCode } from '../common/errors.js';
 import { defineRpc } from '../common/rpc.js';
 import {
   PageQuerySchema,
@@ -40,6 +41,21 @@ export const TenantSchema = z.object({
 export type Tenant = z.infer<typeof TenantSchema>;
 
 export const GetTenantRequestSchema = strictObject({ id: UuidSchema });
+export const GetTenantBySlugRequestSchema = strictObject({
+  slug: token(SLUG_PATTERN, 'must be a tenant slug', 63),
+});
+
+export const TENANT_NOT_FOUND = 'TENANT_NOT_FOUND';
+
+/**
+ * The one "no such tenant" answer. The gateway gives exactly this for a tenant that exists
+ * but belongs to someone else, so a caller cannot tell the two apart.
+ */
+export function tenantNotFound(id: string): AppError {
+  return new AppError(ErrorCode.NotFound, `tenant ${id} does not exist`, {
+    reason: TENANT_NOT_FOUND,
+  });
+}
 
 export const ListTenantsRequestSchema = PageQuerySchema;
 export const TenantPageSchema = pageOf(TenantSchema);
@@ -48,6 +64,7 @@ export type TenantPage = z.infer<typeof TenantPageSchema>;
 export const TenantRpc = {
   create: defineRpc('tenants.tenants.create', CreateTenantRequestSchema, TenantSchema),
   get: defineRpc('tenants.tenants.get', GetTenantRequestSchema, TenantSchema),
+  getBySlug: defineRpc('tenants.tenants.get-by-slug', GetTenantBySlugRequestSchema, TenantSchema),
   list: defineRpc('tenants.tenants.list', ListTenantsRequestSchema, TenantPageSchema),
 };
 

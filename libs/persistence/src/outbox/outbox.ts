@@ -1,10 +1,12 @@
 import {
   parseContract,
+  parseActor,
   auditSubject,
   AuditEventSchema,
   type AuditEvent,
 } from '@tenantry/contracts';
-import type { MessageContext } from '@tenantry/messaging';
+import { messageContext, type MessageContext } from '@tenantry/messaging';
+import { v7 as uuidv7 } from 'uuid';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import type { z } from 'zod';
 
@@ -37,6 +39,46 @@ export function outboxAudit(event: AuditEvent, context?: MessageContext): Outbox
     event,
     event.id,
     context,
+  );
+}
+
+/** What a service says about something that happened; the rest of the audit event comes from the context. */
+export interface AuditFact {
+  tenantId: string;
+  category: string;
+  action: string;
+  outcome?: 'success' | 'failure';
+  target?: { type: string; id: string };
+  data?: Record<string, unknown>;
+  /** When nobody called (a job, start-up): the service acting on its own. */
+  service: string;
+}
+
+/**
+ * An audit event for the outbox, its actor taken from the request being handled (the
+ * principal the gateway established, in the Tenantry-Actor header), or the service itself
+ * when there is none; its request id and trace from the same context.
+ */
+export function outboxAuditFact(
+  fact: AuditFact,
+  context = messageContext.current(),
+): OutboxMessage {
+  const actor = parseActor(context?.actor) ?? { type: 'service' as const, id: fact.service };
+  return outboxAudit(
+    {
+      schemaVersion: 1,
+      id: uuidv7(),
+      tenantId: fact.tenantId,
+      occurredAt: new Date().toISOString(),
+      category: fact.category,
+      action: fact.action,
+      outcome: fact.outcome ?? 'success',
+      actor,
+      ...(fact.target ? { target: fact.target } : {}),
+      ...(context?.requestId ? { requestId: context.requestId } : {}),
+      ...(fact.data ? { data: fact.data } : {}),
+    },
+    context && { ...context, tenantId: fact.tenantId },
   );
 }
 

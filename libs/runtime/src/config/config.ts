@@ -118,6 +118,15 @@ export interface ServiceConfig {
   instanceId: string;
   database?: DatabaseOptions;
   redisUrl?: string;
+  /** The service's own variables, parsed by the schema its definition gives (`settings`). */
+  settings: Record<string, unknown>;
+}
+
+/** What a service needs besides the common variables; its own variables as a zod object. */
+export interface ConfigNeeds {
+  database?: boolean;
+  redis?: boolean;
+  settings?: z.ZodObject;
 }
 
 export class ConfigError extends Error {}
@@ -125,13 +134,14 @@ export class ConfigError extends Error {}
 /** Reads and validates the environment; throws ConfigError naming every bad variable and what it expects. */
 export function parseConfig(
   service: ServiceName,
-  needs: { database?: boolean; redis?: boolean },
+  needs: ConfigNeeds,
   env: NodeJS.ProcessEnv = process.env,
 ): ServiceConfig {
   const schema = baseSchema
     .extend({ HTTP_PORT: port('HTTP').default(DEFAULT_HTTP_PORTS[service]) })
     .extend(needs.database ? databaseSchema.shape : {})
-    .extend(needs.redis ? redisSchema.shape : {});
+    .extend(needs.redis ? redisSchema.shape : {})
+    .extend(needs.settings?.shape ?? {});
   const result = schema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
@@ -156,6 +166,12 @@ export function parseConfig(
     streamReplicas: e.JETSTREAM_REPLICAS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`,
+    settings: Object.fromEntries(
+      Object.keys(needs.settings?.shape ?? {}).map((name) => [
+        name,
+        (result.data as Record<string, unknown>)[name],
+      ]),
+    ),
   };
   if (needs.database) {
     const database = e.DB_NAME ?? namespace.database(service);
@@ -176,10 +192,7 @@ export function parseConfig(
 }
 
 /** parseConfig for a process entry point: on a bad value, one line on stderr and exit code 78 (EX_CONFIG). */
-export function loadConfig(
-  service: ServiceName,
-  needs: { database?: boolean; redis?: boolean },
-): ServiceConfig {
+export function loadConfig(service: ServiceName, needs: ConfigNeeds): ServiceConfig {
   try {
     return parseConfig(service, needs);
   } catch (error) {

@@ -1,4 +1,3 @@
-import type { MigrationClass } from '@tenantry/persistence';
+import { CreateIdentity1764500000000 } from './1764500000000-create-identity.js';
 
-/** No tables yet: the identity features add their migrations here. */
-export const migrations: MigrationClass[] = [];
+export const migrations = [CreateIdentity1764500000000];

@@ -1,0 +1,81 @@
+import { Inject } from '@nestjs/common';
+import { SERVICE_CONFIG, type ServiceConfig } from '@tenantry/runtime';
+import { z } from 'zod';
+
+const optionalUrl = (what: string) =>
+  z
+    .string()
+    .refine((value) => value === '' || URL.canParse(value), { error: `must be ${what}, or unset` })
+    .optional()
+    .transform((value) => value || undefined);
+
+/**
+ * The identity service's own environment, checked at start-up with the common variables
+ * (a bad value stops it with exit code 78 and a line naming the variable).
+ */
+export const IdentitySettingsSchema = z.object({
+  /** The first platform operator, created on an empty database (as Keycloak's bootstrap admin). */
+  TENANTRY_ADMIN_EMAIL: z
+    .string()
+    .regex(/^[^\s@]+@[^\s@]+$/, { error: 'must be an email address, or unset' })
+    .optional(),
+  TENANTRY_ADMIN_PASSWORD: z
+    .string()
+    .min(12, { error: 'must be at least 12 characters, or unset' })
+    .optional(),
+  /** `smtp://user:pass@host:port` or `smtps://…`; unset: mail is written to the log instead. */
+  SMTP_URL: optionalUrl('an smtp:// or smtps:// URL').refine(
+    (value) => value === undefined || /^smtps?:$/.test(new URL(value).protocol),
+    { error: 'must be an smtp:// or smtps:// URL, or unset' },
+  ),
+  MAIL_FROM: z.string().min(3).default('Tenantry <no-reply@tenantry.local>'),
+  /** `iss` of the access tokens: the gateway's public URL. */
+  TENANTRY_ISSUER: z
+    .string()
+    .refine((value) => URL.canParse(value), { error: 'must be a URL (the gateway’s public URL)' })
+    .default('http://127.0.0.1:3000'),
+  /** Where the links in invitation and reset mails point (a frontend's URL). */
+  TENANTRY_APP_URL: z
+    .string()
+    .refine((value) => URL.canParse(value), { error: 'must be a URL' })
+    .default('http://127.0.0.1:3000'),
+  /** A new signing key every this many days (the old one stays published until its tokens expired). */
+  SIGNING_KEY_ROTATION_DAYS: z.coerce
+    .number({ error: 'must be a number of days from 1 to 365' })
+    .int({ error: 'must be a number of days from 1 to 365' })
+    .min(1, { error: 'must be a number of days from 1 to 365' })
+    .max(365, { error: 'must be a number of days from 1 to 365' })
+    .default(30),
+});
+export type IdentitySettingsEnv = z.output<typeof IdentitySettingsSchema>;
+
+/** The identity settings, typed: `constructor(@InjectIdentitySettings() settings: IdentitySettings)`. */
+export interface IdentitySettings {
+  adminEmail?: string;
+  adminPassword?: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  issuer: string;
+  appUrl: string;
+  signingKeyRotationDays: number;
+}
+
+export const IDENTITY_SETTINGS = Symbol('IDENTITY_SETTINGS');
+export const InjectIdentitySettings = () => Inject(IDENTITY_SETTINGS);
+
+export const identitySettingsProvider = {
+  provide: IDENTITY_SETTINGS,
+  inject: [SERVICE_CONFIG],
+  useFactory: (config: ServiceConfig): IdentitySettings => {
+    const env = config.settings as IdentitySettingsEnv;
+    return {
+      adminEmail: env.TENANTRY_ADMIN_EMAIL?.trim().toLowerCase(),
+      adminPassword: env.TENANTRY_ADMIN_PASSWORD,
+      smtpUrl: env.SMTP_URL,
+      mailFrom: env.MAIL_FROM,
+      issuer: env.TENANTRY_ISSUER.replace(/\/$/, ''),
+      appUrl: env.TENANTRY_APP_URL.replace(/\/$/, ''),
+      signingKeyRotationDays: env.SIGNING_KEY_ROTATION_DAYS,
+    };
+  },
+};
