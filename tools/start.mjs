@@ -13,6 +13,7 @@
 // away with this process however it ends, even on SIGKILL: each is spawned with an IPC channel,
 // and a service stops when that channel closes.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkInfrastructure } from './infra.mjs';
@@ -110,6 +111,20 @@ function levelOf(entry) {
   return entry.level >= 50 ? paint(31, level) : entry.level >= 40 ? paint(33, level) : level;
 }
 
+// identity's log lines that npm start acts on (apps/identity: operators/operator.service.ts, mail/mail.sender.ts).
+const OPERATOR_CREATED = 'platform operator created';
+const MAIL_LOGGED = 'mail not sent: SMTP_URL is unset';
+let operatorCreated; // the email of the platform operator identity created during this start
+
+/** A mail identity wrote to its log (no SMTP_URL): who, what, and the text, indented. */
+function mailLines(entry) {
+  const text = String(entry.text ?? '')
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+  return `${paint(36, '✉')} mail to ${entry.to}: ${entry.subject}\n${text}`;
+}
+
 function requestLine(entry) {
   const status = Number(entry.status);
   const color = status >= 500 ? 31 : status >= 400 ? 33 : 32;
@@ -127,6 +142,9 @@ function onLine(service, line, stream) {
   }
   if (entry.level >= 40) say(`${label(service)} ${levelOf(entry)} ${describe(entry)}`);
   else if (service === 'gateway' && entry.msg === 'request completed') say(requestLine(entry));
+  else if (service === 'identity' && entry.msg === MAIL_LOGGED)
+    say(`${label(service)} ${mailLines(entry)}`);
+  else if (service === 'identity' && entry.msg === OPERATOR_CREATED) operatorCreated = entry.email;
 }
 
 /** A service ended without being asked to: say so, with the end of its log, and stop the rest. */
@@ -193,6 +211,19 @@ for (const [service, port] of Object.entries(ports)) {
   }
 }
 
+// First start: identity creates the platform operator from TENANTRY_ADMIN_EMAIL and
+// TENANTRY_ADMIN_PASSWORD when its database has none. When the user set neither, make them
+// up; they are shown once, beside the URLs, if identity did create the operator with them.
+const generatedAdmin =
+  process.env.TENANTRY_ADMIN_EMAIL || process.env.TENANTRY_ADMIN_PASSWORD
+    ? undefined
+    : { email: 'admin@localhost', password: randomBytes(18).toString('base64url') };
+if (!process.env.SMTP_URL) {
+  say(
+    'Mail: SMTP_URL is unset, so identity writes each mail (invitations, password resets) to its log; they are shown here.',
+  );
+}
+
 const logDir = join(ROOT, 'tmp', 'logs', namespace);
 group = await ServiceGroup.create({
   root: ROOT,
@@ -203,6 +234,15 @@ group = await ServiceGroup.create({
   onLine,
   onExit,
 });
+if (generatedAdmin) {
+  // Only identity gets the password (the group's env goes to every service).
+  const identity = group.service('identity');
+  identity.options.env = {
+    ...identity.options.env,
+    TENANTRY_ADMIN_EMAIL: generatedAdmin.email,
+    TENANTRY_ADMIN_PASSWORD: generatedAdmin.password,
+  };
+}
 
 const started = Date.now();
 let up = false;
@@ -223,6 +263,16 @@ try {
   }
 }
 
+/** The platform operator identity created on this start, if it did; the password only if npm start made it up. */
+function adminLine() {
+  if (!operatorCreated) return '';
+  const credentials =
+    generatedAdmin && operatorCreated === generatedAdmin.email
+      ? `${generatedAdmin.email}  password: ${generatedAdmin.password}   (shown only this once)`
+      : `${operatorCreated}  (with your TENANTRY_ADMIN_PASSWORD)`;
+  return `\n  Admin:    ${credentials}`;
+}
+
 if (up && !stopping) {
   const url = `http://127.0.0.1:${ports.gateway}`;
   say(`
@@ -230,7 +280,7 @@ Tenantry is up (${((Date.now() - started) / 1000).toFixed(1)} s${namespace ? `, 
   Gateway:  ${url}
   API docs: ${url}/docs   (OpenAPI: ${url}/openapi.json)
   Health:   ${url}/v1/health
-  Logs:     ${shortPath(join(logDir, '<service>.log'))} (full JSON; here: requests, warnings, errors)
+  Logs:     ${shortPath(join(logDir, '<service>.log'))} (full JSON; here: requests, warnings, errors)${adminLine()}
 Press Ctrl-C to stop.
 `);
 }

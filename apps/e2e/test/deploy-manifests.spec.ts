@@ -3,7 +3,7 @@
  * deploy/nats) against the platform's own constants: every service's port,
  * health paths and dependencies. No Docker or cluster needed: files are parsed.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -23,7 +23,32 @@ const SERVICE_TARGET = 'service';
 
 /** Services with a database (DB_* variables) and with Redis (REDIS_URL). */
 const DATABASE_SERVICES: readonly ServiceName[] = BACKEND_SERVICES;
-const REDIS_SERVICES: readonly ServiceName[] = ['gateway'];
+const REDIS_SERVICES: readonly ServiceName[] = ['gateway', 'identity'];
+/**
+ * A service's own variables: the keys of `<Name>SettingsSchema` in
+ * apps/<app>/src/<app>.settings.ts, read from the file (so one added there must be
+ * deployed too), and at least these.
+ */
+const REQUIRED_SETTINGS: Partial<Record<ServiceName, readonly string[]>> = {
+  gateway: ['TENANTRY_ISSUER'],
+  identity: [
+    'TENANTRY_ADMIN_EMAIL',
+    'TENANTRY_ADMIN_PASSWORD',
+    'SMTP_URL',
+    'MAIL_FROM',
+    'TENANTRY_ISSUER',
+    'TENANTRY_APP_URL',
+    'SIGNING_KEY_ROTATION_DAYS',
+  ],
+};
+/** Settings that are secrets: from a Secret in Kubernetes, never with a value in docker-compose.yml. */
+const SECRET_SETTINGS: readonly string[] = [
+  'TENANTRY_ADMIN_EMAIL',
+  'TENANTRY_ADMIN_PASSWORD',
+  'SMTP_URL',
+];
+/** Settings several services must agree on (identity signs `iss`, the gateway checks it). */
+const SHARED_SETTINGS: readonly string[] = ['TENANTRY_ISSUER'];
 /** SHUTDOWN_TIMEOUT_MS default in libs/runtime config. */
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -38,6 +63,23 @@ function serviceBuildArgs(app: ServiceName): Record<string, string> {
 
 function readText(relative: string): string {
   return readFileSync(path.join(ROOT, relative), 'utf8');
+}
+
+/** The top-level keys of `export const <Name>SettingsSchema = z.object({ ... });` in a settings file. */
+function settingsDeclaredIn(relative: string): string[] {
+  const text = readText(relative);
+  const start = /^export const \w+SettingsSchema = z\.object\(\{$/m.exec(text);
+  if (!start) throw new Error(`${relative}: no \`export const <Name>SettingsSchema = z.object({\``);
+  const end = text.indexOf('\n});', start.index);
+  const body = text.slice(start.index + start[0].length, end);
+  return [...body.matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((match) => match[1]!);
+}
+
+/** Every variable of a service's own settings (REQUIRED_SETTINGS and its settings file). */
+function settingsOf(app: ServiceName): string[] {
+  const file = `apps/${app}/src/${app}.settings.ts`;
+  const declared = existsSync(path.join(ROOT, file)) ? settingsDeclaredIn(file) : [];
+  return [...new Set([...(REQUIRED_SETTINGS[app] ?? []), ...declared])].sort();
 }
 
 /** Every YAML document of a file as plain JS; fails on any parse error. Merge keys (`<<`) resolved. */
@@ -67,7 +109,11 @@ interface K8sContainer {
   name: string;
   image?: string;
   ports?: { name?: string; containerPort: number; protocol?: string }[];
-  env?: { name: string; value?: string }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: unknown };
+  }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   livenessProbe?: HttpProbe;
   readinessProbe?: HttpProbe;
@@ -124,6 +170,13 @@ interface K8sService extends K8sObject {
 
 interface ConfigMap extends K8sObject {
   kind: 'ConfigMap';
+  data?: Record<string, string>;
+}
+
+interface Secret extends K8sObject {
+  kind: 'Secret';
+  stringData?: Record<string, string>;
+  /** base64 */
   data?: Record<string, string>;
 }
 
@@ -210,6 +263,58 @@ function memoryBytes(quantity: Quantity): number {
   if (!match || MEMORY_UNITS[match[2] ?? ''] === undefined)
     throw new Error(`not a memory quantity: ${text}`);
   return Number(match[1]) * MEMORY_UNITS[match[2] ?? '']!;
+}
+
+function configMapsByName(): Map<string, Record<string, string>> {
+  return new Map(
+    objectsOf(`${K8S_DIR}/configmap.yaml`)
+      .filter((o): o is ConfigMap => o.kind === 'ConfigMap')
+      .map((o) => [o.metadata.name, o.data ?? {}]),
+  );
+}
+
+function secretsByName(): Map<string, Record<string, string>> {
+  return new Map(
+    objectsOf(`${K8S_DIR}/secret.yaml`)
+      .filter((o): o is Secret => o.kind === 'Secret')
+      .map((o) => [
+        o.metadata.name,
+        {
+          ...Object.fromEntries(
+            Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+          ),
+          ...o.stringData,
+        },
+      ]),
+  );
+}
+
+interface K8sVariable {
+  value?: string;
+  /** Where the value comes from: a ConfigMap or a Secret taken whole (envFrom, by name), or `env`. */
+  from: { kind: 'ConfigMap' | 'Secret'; name: string } | { kind: 'env'; secret?: string };
+}
+
+/** A container's environment as Kubernetes assembles it: envFrom in order, then env on top. */
+function k8sEnvironment(app: ServiceName): Record<string, K8sVariable> {
+  const container = containerOf(app);
+  const configMaps = configMapsByName();
+  const secrets = secretsByName();
+  const env: Record<string, K8sVariable> = {};
+  for (const ref of container.envFrom ?? []) {
+    const [kind, name] = ref.configMapRef
+      ? (['ConfigMap', ref.configMapRef.name] as const)
+      : (['Secret', ref.secretRef!.name] as const);
+    const data = (kind === 'ConfigMap' ? configMaps : secrets).get(name) ?? {};
+    for (const [key, value] of Object.entries(data)) env[key] = { value, from: { kind, name } };
+  }
+  for (const entry of container.env ?? []) {
+    env[entry.name] = {
+      value: entry.value,
+      from: { kind: 'env', secret: entry.valueFrom?.secretKeyRef?.name },
+    };
+  }
+  return env;
 }
 
 /** True when every entry of `selector` is in `labels`. */
@@ -394,6 +499,72 @@ describe('deploy/k8s service manifests', () => {
     expect(['1', '3', '5']).toContain(data.JETSTREAM_REPLICAS);
   });
 
+  it.each(REDIS_SERVICES)('%s gets REDIS_URL', (app) => {
+    expect(new URL(k8sEnvironment(app).REDIS_URL?.value ?? '').protocol).toBe('redis:');
+  });
+
+  it.each(SERVICES)('%s gets each of its own settings, the secret ones from a Secret', (app) => {
+    const env = k8sEnvironment(app);
+    for (const name of settingsOf(app)) {
+      const variable = env[name];
+      expect([name, variable !== undefined]).toEqual([name, true]);
+      if (SECRET_SETTINGS.includes(name)) {
+        const fromSecret =
+          variable!.from.kind === 'Secret' ||
+          (variable!.from.kind === 'env' && !!variable!.from.secret);
+        expect([name, fromSecret]).toEqual([name, true]);
+      } else {
+        expect([name, variable!.value ?? '']).not.toEqual([name, '']);
+      }
+    }
+  });
+
+  it("takes identity's settings from the ConfigMap, and its admin credentials and SMTP_URL from its own Secret", () => {
+    const env = k8sEnvironment('identity');
+    for (const name of ['TENANTRY_ISSUER', 'TENANTRY_APP_URL']) {
+      expect(new URL(env[name]!.value!).protocol).toMatch(/^https?:$/);
+    }
+    expect(env.MAIL_FROM!.value).toMatch(/@/);
+    const days = Number(env.SIGNING_KEY_ROTATION_DAYS!.value);
+    expect(Number.isInteger(days) && days >= 1 && days <= 365).toBe(true);
+    for (const name of ['TENANTRY_ADMIN_EMAIL', 'TENANTRY_ADMIN_PASSWORD', 'SMTP_URL']) {
+      expect([name, env[name]!.from]).toEqual([
+        name,
+        { kind: 'Secret', name: 'tenantry-identity' },
+      ]);
+    }
+    // Unreplaced, the placeholders stop identity (not an email address) instead of
+    // making an operator whose password is published in this repository.
+    expect(env.TENANTRY_ADMIN_EMAIL!.value).toContain('REPLACE_ME');
+    expect(env.TENANTRY_ADMIN_EMAIL!.value).not.toMatch(/@/);
+    expect(env.TENANTRY_ADMIN_PASSWORD!.value).toContain('REPLACE_ME');
+    expect(new URL(env.SMTP_URL!.value!).protocol).toMatch(/^smtps?:$/);
+    // Only identity reads its Secret.
+    for (const other of SERVICES.filter((s) => s !== 'identity')) {
+      const refs = (containerOf(other).envFrom ?? []).map((r) => r.secretRef?.name);
+      expect([other, refs]).not.toEqual([other, expect.arrayContaining(['tenantry-identity'])]);
+    }
+  });
+
+  it('keeps secret settings out of ConfigMaps, and ships only REPLACE_ME placeholders as secrets', () => {
+    for (const [name, data] of configMapsByName()) {
+      for (const secret of SECRET_SETTINGS) expect([name, secret in data]).toEqual([name, false]);
+    }
+    for (const [name, data] of secretsByName()) {
+      for (const [key, value] of Object.entries(data)) {
+        expect([name, key, value]).toEqual([name, key, expect.stringContaining('REPLACE_ME')]);
+      }
+    }
+  });
+
+  it.each(SHARED_SETTINGS)('gives every service that reads %s the same value', (name) => {
+    const readers = SERVICES.filter((app) => settingsOf(app).includes(name));
+    expect(readers.length).toBeGreaterThan(1);
+    const values = new Set(readers.map((app) => k8sEnvironment(app)[name]?.value));
+    expect([...values]).toHaveLength(1);
+    expect(URL.canParse([...values][0] ?? '')).toBe(true);
+  });
+
   it('runs JetStream NATS durably, with no more stream replicas than servers', () => {
     const objects = objectsOf(`${K8S_DIR}/nats.yaml`);
     const statefulSet = one<StatefulSet>(objects, 'StatefulSet');
@@ -494,6 +665,11 @@ function environmentOf(service: ComposeService): Record<string, string> {
   return keyValues(service.environment);
 }
 
+/** A Compose value as it is when nothing is set: `${VAR:-default}` and `${VAR-default}` give the default. */
+function composeDefault(value: string): string {
+  return value.replace(/\$\{\w+:?-([^}]*)\}/g, '$1');
+}
+
 function healthcheckText(service: ComposeService): string {
   const test = service.healthcheck?.test;
   return Array.isArray(test) ? test.join(' ') : (test ?? '');
@@ -581,6 +757,42 @@ describe('docker-compose.yml', () => {
       expect(bootstrap.hostname).toBe('postgres');
     }
     if (REDIS_SERVICES.includes(app)) expect(new URL(env.REDIS_URL ?? '').hostname).toBe('redis');
+  });
+
+  it.each(SERVICES)(
+    '%s gets each of its own settings; secrets only from the environment, never a value here',
+    (app) => {
+      const env = environmentOf(services[app]!);
+      for (const name of settingsOf(app)) {
+        expect([name, name in env]).toEqual([name, true]);
+        const value = env[name]!;
+        if (SECRET_SETTINGS.includes(name)) {
+          // No value (passed through, or unset) or ${NAME} without a default.
+          expect([name, value]).toEqual([name, expect.stringMatching(`^(|\\$\\{${name}\\})$`)]);
+        } else {
+          expect([name, composeDefault(value)]).not.toEqual([name, '']);
+        }
+      }
+    },
+  );
+
+  it('gives identity working defaults for its settings, and Redis', () => {
+    const env = environmentOf(services.identity!);
+    for (const name of ['TENANTRY_ISSUER', 'TENANTRY_APP_URL']) {
+      expect(URL.canParse(composeDefault(env[name]!))).toBe(true);
+    }
+    expect(composeDefault(env.MAIL_FROM!)).toMatch(/@/);
+    const days = Number(composeDefault(env.SIGNING_KEY_ROTATION_DAYS!));
+    expect(Number.isInteger(days) && days >= 1 && days <= 365).toBe(true);
+    expect(new URL(env.REDIS_URL!).hostname).toBe('redis');
+  });
+
+  it.each(SHARED_SETTINGS)('gives every service that reads %s the same value', (name) => {
+    const readers = SERVICES.filter((app) => settingsOf(app).includes(name));
+    expect(readers.length).toBeGreaterThan(1);
+    const values = new Set(readers.map((app) => environmentOf(services[app]!)[name]));
+    expect([...values]).toHaveLength(1);
+    expect(URL.canParse(composeDefault([...values][0] ?? ''))).toBe(true);
   });
 
   it('publishes the gateway on port 3000', () => {

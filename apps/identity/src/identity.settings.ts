@@ -46,6 +46,13 @@ export const IdentitySettingsSchema = z.object({
     .min(1, { error: 'must be a number of days from 1 to 365' })
     .max(365, { error: 'must be a number of days from 1 to 365' })
     .default(30),
+  /** Login and MFA attempts one IP address may make per minute (raise it behind a shared NAT). */
+  LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: z.coerce
+    .number({ error: 'must be a whole number from 1 to 1000000' })
+    .int({ error: 'must be a whole number from 1 to 1000000' })
+    .min(1, { error: 'must be a whole number from 1 to 1000000' })
+    .max(1_000_000, { error: 'must be a whole number from 1 to 1000000' })
+    .default(30),
 });
 export type IdentitySettingsEnv = z.output<typeof IdentitySettingsSchema>;
 
@@ -58,6 +65,7 @@ export interface IdentitySettings {
   issuer: string;
   appUrl: string;
   signingKeyRotationDays: number;
+  loginAttemptsPerIpPerMinute: number;
 }
 
 export const IDENTITY_SETTINGS = Symbol('IDENTITY_SETTINGS');
@@ -76,6 +84,7 @@ export const identitySettingsProvider = {
       issuer: env.TENANTRY_ISSUER.replace(/\/$/, ''),
       appUrl: env.TENANTRY_APP_URL.replace(/\/$/, ''),
       signingKeyRotationDays: env.SIGNING_KEY_ROTATION_DAYS,
+      loginAttemptsPerIpPerMinute: env.LOGIN_ATTEMPTS_PER_IP_PER_MINUTE,
     };
   },
 };

@@ -1,12 +1,17 @@
 import { Global, Module } from '@nestjs/common';
 import { OutboxModule } from '@tenantry/persistence';
 import { identitySettingsProvider, IDENTITY_SETTINGS } from '../identity.settings.js';
+import { AuditWriter } from './audit-writer.js';
+import { TenantDirectory } from './tenant-directory.js';
 
-/** What every identity feature may inject: its settings, and the outbox for audit and domain events. */
+/**
+ * What every identity feature may inject: its settings, the outbox for audit and domain
+ * events (and the writer of those that stand alone), and the tenants service's directory.
+ */
 @Global()
 @Module({
   imports: [OutboxModule],
-  providers: [identitySettingsProvider],
-  exports: [IDENTITY_SETTINGS, OutboxModule],
+  providers: [identitySettingsProvider, TenantDirectory, AuditWriter],
+  exports: [IDENTITY_SETTINGS, OutboxModule, TenantDirectory, AuditWriter],
 })
 export class IdentityCoreModule {}

@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
+import { CredentialLookupRepository } from './credential-lookup.repository.js';
 
-/** Placeholder until the feature is built (issue 6). */
-@Module({})
+/** Which tenant a login email, API key prefix, refresh token or user token belongs to. */
+@Module({
+  providers: [CredentialLookupRepository],
+  exports: [CredentialLookupRepository],
+})
 export class CredentialLookupModule {}

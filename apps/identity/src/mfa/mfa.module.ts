@@ -1,5 +1,23 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthSettingsModule } from '../auth-settings/auth-settings.module.js';
+import { PasswordModule } from '../passwords/password.module.js';
+import { UserModule } from '../users/user.module.js';
+import { RecoveryCodeEntity, TotpEntity } from './mfa.entity.js';
+import { MfaNatsController } from './mfa.nats-controller.js';
+import { MfaRepository } from './mfa.repository.js';
+import { MfaService } from './mfa.service.js';
 
-/** Placeholder until the feature is built (issue 6). */
-@Module({})
+/** TOTP second factor and recovery codes. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([TotpEntity, RecoveryCodeEntity]),
+    AuthSettingsModule,
+    PasswordModule,
+    UserModule,
+  ],
+  controllers: [MfaNatsController],
+  providers: [MfaRepository, MfaService],
+  exports: [MfaService],
+})
 export class MfaModule {}

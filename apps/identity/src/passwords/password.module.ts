@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
+import { PasswordAttempts } from './password-attempts.js';
+import { PasswordHasher } from './password.hasher.js';
+import { PasswordHistoryRepository } from './password-history.repository.js';
+import { PasswordService } from './password.service.js';
 
-/** Placeholder until the feature is built (issue 6). */
-@Module({})
+/** argon2id hashing, the tenant's password policy and history, failed-attempt lockout. */
+@Module({
+  providers: [PasswordHasher, PasswordHistoryRepository, PasswordService, PasswordAttempts],
+  exports: [PasswordHasher, PasswordService, PasswordAttempts],
+})
 export class PasswordModule {}

@@ -53,6 +53,14 @@ export type MfaChallenge = z.infer<typeof MfaChallengeSchema>;
 export const LoginResultSchema = z.union([TokenSetSchema, MfaChallengeSchema]);
 export type LoginResult = z.infer<typeof LoginResultSchema>;
 
+/**
+ * The tokens of a completed MFA sign-in. When the sign-in completed an enrolment the
+ * tenant required, also the new recovery codes: shown this once, never again.
+ */
+export const MfaVerifyResultSchema = TokenSetSchema.extend({
+  recoveryCodes: z.array(z.string()).optional(),
+});
+
 export const MfaVerifyBodySchema = strictObject({
   challengeToken: text({ min: 1, max: 512 }),
   /** A 6-digit TOTP code, or a recovery code. */
@@ -106,7 +114,7 @@ export const AcceptedSchema = z.object({ accepted: z.literal(true) });
 
 export const AuthRpc = {
   login: defineRpc('identity.auth.login', LoginRequestSchema, LoginResultSchema),
-  verifyMfa: defineRpc('identity.auth.verify-mfa', MfaVerifyRequestSchema, TokenSetSchema),
+  verifyMfa: defineRpc('identity.auth.verify-mfa', MfaVerifyRequestSchema, MfaVerifyResultSchema),
   refresh: defineRpc('identity.auth.refresh', RefreshRequestSchema, TokenSetSchema),
   logout: defineRpc('identity.auth.logout', LogoutRequestSchema, AcceptedSchema),
   acceptInvitation: defineRpc(

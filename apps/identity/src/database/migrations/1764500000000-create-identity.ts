@@ -54,6 +54,9 @@ export class CreateIdentity1764500000000 implements MigrationInterface {
         used_at timestamptz,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
+    await runner.query(
+      `CREATE INDEX user_tokens_user ON user_tokens (tenant_id, user_id, kind) WHERE used_at IS NULL`,
+    );
     await enableTenantRls(runner, 'user_tokens');
 
     await runner.query(`
@@ -165,6 +168,11 @@ export class CreateIdentity1764500000000 implements MigrationInterface {
         tenant_id uuid NOT NULL,
         PRIMARY KEY (kind, public_id, tenant_id)
       )`);
+    // The row-level-security check (apps/e2e) accepts a tenant_id table without RLS only
+    // when it says why, like this.
+    await runner.query(
+      `COMMENT ON TABLE credential_lookup IS 'platform-level: maps a public identifier (login email, API key prefix, token id) to its tenant so a credential can be routed to it; holds no secrets (ADR 0006)'`,
+    );
 
     // Platform level: the access-token signing keys (Ed25519). The private key never
     // leaves this database; the public half is served as the JWKS.

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DEFAULT_AUTH_SETTINGS,
+  UpdateAuthSettingsBodySchema,
+  type AuthSettings,
+} from '@tenantry/contracts';
+import { addToOutbox, Outbox, TenantTransactions } from '@tenantry/persistence';
+import type { EntityManager } from 'typeorm';
+import type { z } from 'zod';
+import { auditEvent } from '../core/audit.js';
+import { AuthSettingsRepository, type StoredAuthSettings } from './auth-settings.repository.js';
+
+export type AuthSettingsChange = z.output<typeof UpdateAuthSettingsBodySchema>;
+
+/** The stored fields over the defaults: a field added later gets its default for every tenant. */
+export function effectiveSettings(
+  tenantId: string,
+  stored: StoredAuthSettings | null,
+): AuthSettings {
+  return { tenantId, ...DEFAULT_AUTH_SETTINGS, ...stored };
+}
+
+/** A tenant's authentication rules (DEFAULT_AUTH_SETTINGS until it changes one). */
+@Injectable()
+export class AuthSettingsService {
+  constructor(
+    @Inject(AuthSettingsRepository) private readonly settings: AuthSettingsRepository,
+    @Inject(TenantTransactions) private readonly tx: TenantTransactions,
+    @Inject(Outbox) private readonly outbox: Outbox,
+  ) {}
+
+  /** The tenant's settings (defaults for the fields it never set). */
+  async get(tenantId: string): Promise<AuthSettings> {
+    return effectiveSettings(tenantId, await this.settings.findOne(tenantId));
+  }
+
+  /** `get` in the caller's tenant transaction. */
+  async getIn(manager: EntityManager, tenantId: string): Promise<AuthSettings> {
+    return effectiveSettings(tenantId, await this.settings.find(manager, tenantId));
+  }
+
+  /** Changes the given fields, keeps the others; audited (auth-settings.updated) in the same transaction. */
+  async update(tenantId: string, change: AuthSettingsChange): Promise<AuthSettings> {
+    const changed = Object.fromEntries(
+      Object.entries(change).filter(([, value]) => value !== undefined),
+    ) as StoredAuthSettings;
+    const updated = await this.tx.run(tenantId, async (manager) => {
+      const stored = await this.settings.merge(manager, tenantId, changed);
+      await addToOutbox(manager, [
+        auditEvent({
+          tenantId,
+          category: 'auth',
+          action: 'auth-settings.updated',
+          target: { type: 'tenant', id: tenantId },
+          data: { changed },
+        }),
+      ]);
+      return effectiveSettings(tenantId, stored);
+    });
+    this.outbox.kick();
+    return updated;
+  }
+}

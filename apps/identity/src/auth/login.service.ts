@@ -1,0 +1,388 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  AppError,
+  DEFAULT_AUTH_SETTINGS,
+  PLATFORM_TENANT_ID,
+  type AuthSettings,
+  type ClientInfo,
+  type LoginRequestSchema,
+  type LoginResult,
+  type MfaVerifyRequestSchema,
+  type TokenSet,
+} from '@tenantry/contracts';
+import { addToOutbox, Outbox, TenantTransactions } from '@tenantry/persistence';
+import type { EntityManager } from 'typeorm';
+import type { z } from 'zod';
+import { AuthSettingsService } from '../auth-settings/auth-settings.service.js';
+import { auditEvent, principalActor, SYSTEM_ACTOR } from '../core/audit.js';
+import { AuditWriter } from '../core/audit-writer.js';
+import { normalizeEmail } from '../core/email.js';
+import { sha256Hex } from '../core/secret-token.js';
+import { TenantDirectory } from '../core/tenant-directory.js';
+import { CredentialLookupRepository } from '../credential-lookup/credential-lookup.repository.js';
+import { MfaErrors } from '../mfa/mfa.errors.js';
+import { MfaService, type SecondFactor, type TotpEnrolment } from '../mfa/mfa.service.js';
+import {
+  accountSubject,
+  PasswordAttempts,
+  unknownEmailSubject,
+} from '../passwords/password-attempts.js';
+import { AttemptErrorReason } from '../passwords/password.errors.js';
+import { PasswordHasher } from '../passwords/password.hasher.js';
+import { passwordExpired } from '../passwords/password.policy.js';
+import { SessionService } from '../sessions/session.service.js';
+import type { UserEntity } from '../users/user.entity.js';
+import { UserRepository } from '../users/user.repository.js';
+import { AuthErrors } from './auth.errors.js';
+import { MFA_CHALLENGE_TTL_SECONDS, MfaChallengeStore } from './mfa-challenge.store.js';
+import { InjectIdentitySettings, type IdentitySettings } from '../identity.settings.js';
+import { RequestThrottle } from './request-throttle.js';
+
+type LoginRequest = z.output<typeof LoginRequestSchema>;
+type MfaVerifyRequest = z.output<typeof MfaVerifyRequestSchema>;
+
+/** The token set of a sign-in; with the recovery codes when it completed a required enrolment. */
+export type SignedIn = TokenSet & { recoveryCodes?: string[] };
+
+/** An account the email could mean, with its tenant's rules. */
+interface Account {
+  tenantId: string;
+  user: UserEntity;
+  settings: AuthSettings;
+}
+
+/**
+ * Sign-in with email and password, and its second step (MFA). Unknown emails, wrong
+ * passwords and invited or disabled users get one answer, after the same work (an argon2
+ * verification, a dummy one when there is no hash); every attempt is counted toward the
+ * account's lockout before its password is checked, and per IP; every outcome is audited.
+ */
+@Injectable()
+export class LoginService {
+  constructor(
+    @Inject(UserRepository) private readonly users: UserRepository,
+    @Inject(CredentialLookupRepository) private readonly lookup: CredentialLookupRepository,
+    @Inject(TenantDirectory) private readonly tenants: TenantDirectory,
+    @Inject(AuthSettingsService) private readonly authSettings: AuthSettingsService,
+    @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
+    @Inject(PasswordAttempts) private readonly attempts: PasswordAttempts,
+    @Inject(RequestThrottle) private readonly throttle: RequestThrottle,
+    @Inject(MfaService) private readonly mfa: MfaService,
+    @Inject(MfaChallengeStore) private readonly challenges: MfaChallengeStore,
+    @Inject(SessionService) private readonly sessions: SessionService,
+    @Inject(AuditWriter) private readonly audit: AuditWriter,
+    @Inject(TenantTransactions) private readonly tx: TenantTransactions,
+    @Inject(Outbox) private readonly outbox: Outbox,
+    @InjectIdentitySettings() private readonly identitySettings: IdentitySettings,
+  ) {}
+
+  /**
+   * Tokens, or an MFA challenge when the user has MFA or the tenant requires it. Without
+   * `tenant`, an email with accounts in several tenants is TENANT_REQUIRED, but only once
+   * the password was right for one of them (else INVALID_CREDENTIALS, like any wrong
+   * password). An unknown slug is like an unknown email.
+   */
+  async login(request: LoginRequest): Promise<LoginResult> {
+    await this.throttle.perIp(
+      'login',
+      request.client.ip,
+      this.identitySettings.loginAttemptsPerIpPerMinute,
+    );
+    const email = normalizeEmail(request.email);
+    const tenant =
+      request.tenant === undefined ? undefined : await this.tenants.bySlug(request.tenant);
+    let tenantIds = await this.lookup.tenantsOf('email', email);
+    if (request.tenant !== undefined)
+      tenantIds = tenant && tenantIds.includes(tenant.id) ? [tenant.id] : [];
+    const accounts = await this.accounts(tenantIds, email);
+    if (accounts.length === 1) return this.passwordStep(accounts[0]!, request);
+    if (accounts.length > 1) return this.ambiguous(accounts, request);
+    return this.unknown(email, tenant?.id ?? PLATFORM_TENANT_ID, request);
+  }
+
+  /**
+   * Completes a challenged sign-in with a TOTP code (one not used before) or a recovery
+   * code (once each); a challenge that requires enrolment takes the first code of the
+   * authenticator enrolled with it, and returns the recovery codes. Wrong codes count
+   * toward the lockout; the challenge is consumed by the sign-in it completes.
+   */
+  async verifyMfa(request: MfaVerifyRequest): Promise<SignedIn> {
+    await this.throttle.perIp(
+      'login',
+      request.client.ip,
+      this.identitySettings.loginAttemptsPerIpPerMinute,
+    );
+    const challenge = await this.challenges.find(request.challengeToken);
+    if (!challenge) throw AuthErrors.mfaChallengeInvalid();
+    const { tenantId, userId } = challenge;
+    const account = await this.tx.run(tenantId, (manager) =>
+      this.account(manager, tenantId, userId),
+    );
+    if (!account || account.user.status !== 'active') {
+      await this.challenges.consume(request.challengeToken);
+      throw AuthErrors.mfaChallengeInvalid();
+    }
+    const subject = accountSubject(tenantId, userId);
+    const attempt = await this.attempts.begin(subject, account.settings);
+    const proof = await this.tx.run(tenantId, async (manager) => {
+      const proof = await this.secondFactor(
+        manager,
+        account,
+        challenge.enrolmentRequired,
+        request.code,
+      );
+      // Consumed in the transaction that spends the code: a lost race spends nothing.
+      if (proof && !(await this.challenges.consume(request.challengeToken)))
+        throw AuthErrors.mfaChallengeInvalid();
+      return proof;
+    });
+    if (!proof) {
+      await this.attempts.failed(subject, attempt, account.settings);
+      await this.audit.record([
+        this.loginAudit(account, 'mfa.failed', request.client, { failure: 'wrong_code' }),
+      ]);
+      throw AuthErrors.mfaCodeInvalid();
+    }
+    await this.attempts.clear(subject);
+    const tokens = await this.signIn(
+      account,
+      ['pwd', proof.factor],
+      new Date(challenge.authTime),
+      request.client,
+      'mfa.verified',
+    );
+    return proof.recoveryCodes ? { ...tokens, recoveryCodes: proof.recoveryCodes } : tokens;
+  }
+
+  /** During a challenge that requires enrolment: a new authenticator to set up (confirmed by verifyMfa). */
+  async enrolWithChallenge(challengeToken: string): Promise<TotpEnrolment> {
+    const challenge = await this.challenges.find(challengeToken);
+    if (!challenge) throw AuthErrors.mfaChallengeInvalid();
+    if (!challenge.enrolmentRequired) throw MfaErrors.alreadyEnabled();
+    return this.mfa.enrol(challenge.tenantId, challenge.userId);
+  }
+
+  /**
+   * Opens a session and returns its tokens, with last_login_at and the login.succeeded
+   * audit (plus `extraAction`, e.g. mfa.verified) in the same transaction.
+   */
+  async signIn(
+    account: Account,
+    amr: string[],
+    authTime: Date,
+    client: ClientInfo,
+    extraAction?: string,
+  ): Promise<TokenSet> {
+    const { tenantId, user, settings } = account;
+    const issued = await this.tx.run(tenantId, async (manager) => {
+      const issued = await this.sessions.open(manager, {
+        tenantId,
+        userId: user.id,
+        amr,
+        authTime,
+        client,
+        lifetimeSeconds: settings.refreshTokenTtlSeconds,
+      });
+      await this.users.recordLogin(manager, tenantId, user.id, new Date());
+      const data = { sessionId: issued.session.id, amr };
+      await addToOutbox(manager, [
+        ...(extraAction ? [this.loginAudit(account, extraAction, client, data)] : []),
+        this.loginAudit(account, 'login.succeeded', client, data),
+      ]);
+      return issued;
+    });
+    this.outbox.kick();
+    return this.sessions.tokens(issued, user.roles, settings.accessTokenTtlSeconds);
+  }
+
+  /** An MFA challenge for an account whose password was right (the attempt is taken back). */
+  async challenge(account: Account, authTime: Date): Promise<LoginResult> {
+    const enrolmentRequired = !account.user.mfaEnabled;
+    const challengeToken = await this.challenges.create({
+      tenantId: account.tenantId,
+      userId: account.user.id,
+      enrolmentRequired,
+      authTime: authTime.toISOString(),
+    });
+    return {
+      mfaRequired: true,
+      challengeToken,
+      methods: enrolmentRequired ? ['totp'] : ['totp', 'recovery_code'],
+      enrolmentRequired,
+      expiresIn: MFA_CHALLENGE_TTL_SECONDS,
+    };
+  }
+
+  /** The user and their tenant's rules, in the caller's transaction. */
+  async account(manager: EntityManager, tenantId: string, userId: string): Promise<Account | null> {
+    const user = await this.users.findById(manager, tenantId, userId);
+    return user && { tenantId, user, settings: await this.authSettings.getIn(manager, tenantId) };
+  }
+
+  private async accounts(tenantIds: string[], email: string): Promise<Account[]> {
+    const found = await Promise.all(
+      tenantIds.map((tenantId) =>
+        this.tx.run(tenantId, async (manager) => {
+          const user = await this.users.findByEmail(manager, tenantId, email);
+          return (
+            user && { tenantId, user, settings: await this.authSettings.getIn(manager, tenantId) }
+          );
+        }),
+      ),
+    );
+    return found.filter((account): account is Account => account !== null);
+  }
+
+  /** One account: lockout, password, status, expiry, then tokens or a challenge. */
+  private async passwordStep(account: Account, request: LoginRequest): Promise<LoginResult> {
+    const { tenantId, user, settings } = account;
+    const subject = accountSubject(tenantId, user.id);
+    let attempt: number;
+    try {
+      attempt = await this.attempts.begin(subject, settings);
+    } catch (error) {
+      if (isLocked(error))
+        await this.audit.record([
+          this.loginAudit(account, 'login.failed', request.client, { failure: 'account_locked' }),
+        ]);
+      throw error;
+    }
+    const authTime = new Date();
+    const right = await this.check(user, request.password);
+    if (!right || user.status !== 'active') {
+      await this.attempts.failed(subject, attempt, settings);
+      const failure = !right ? 'wrong_password' : `user_${user.status}`;
+      await this.audit.record([
+        this.loginAudit(account, 'login.failed', request.client, { failure }),
+      ]);
+      throw AuthErrors.invalidCredentials();
+    }
+    if (passwordExpired(user.passwordChangedAt, settings.passwordMaxAgeDays)) {
+      await this.attempts.uncount(subject);
+      await this.audit.record([
+        this.loginAudit(account, 'login.failed', request.client, { failure: 'password_expired' }),
+      ]);
+      throw AuthErrors.passwordExpired();
+    }
+    if (user.mfaEnabled || settings.mfaRequired) {
+      await this.attempts.uncount(subject);
+      return this.challenge(account, authTime);
+    }
+    await this.attempts.clear(subject);
+    return this.signIn(account, ['pwd'], authTime, request.client);
+  }
+
+  /** Several accounts, no tenant: TENANT_REQUIRED only if the password is right for one of them. */
+  private async ambiguous(accounts: Account[], request: LoginRequest): Promise<never> {
+    const outcomes = await Promise.all(
+      accounts.map(async (account) => {
+        const subject = accountSubject(account.tenantId, account.user.id);
+        let attempt: number;
+        try {
+          attempt = await this.attempts.begin(subject, account.settings);
+        } catch (error) {
+          if (isLocked(error)) return 'locked' as const;
+          throw error;
+        }
+        const right = await this.check(account.user, request.password);
+        if (right && account.user.status === 'active') {
+          await this.attempts.uncount(subject);
+          return 'right' as const;
+        }
+        await this.attempts.failed(subject, attempt, account.settings);
+        return 'wrong' as const;
+      }),
+    );
+    if (outcomes.includes('right')) throw AuthErrors.tenantRequired();
+    await this.audit.record(
+      accounts.map((account, i) =>
+        this.loginAudit(account, 'login.failed', request.client, {
+          failure: outcomes[i] === 'locked' ? 'account_locked' : 'wrong_password',
+          tenantGiven: false,
+        }),
+      ),
+    );
+    throw AuthErrors.invalidCredentials();
+  }
+
+  /** No account: the same work as a wrong password (dummy verification, counted attempt, audit). */
+  private async unknown(email: string, tenantId: string, request: LoginRequest): Promise<never> {
+    // The rules of the tenant named, so that an unknown email locks like a known one there.
+    const rules =
+      tenantId === PLATFORM_TENANT_ID
+        ? DEFAULT_AUTH_SETTINGS
+        : await this.authSettings.get(tenantId);
+    const subject = unknownEmailSubject(email);
+    const attempt = await this.attempts.begin(subject, rules);
+    await this.hasher.verifyNothing(request.password);
+    await this.attempts.failed(subject, attempt, rules);
+    await this.audit.record([
+      auditEvent(
+        {
+          tenantId,
+          category: 'auth',
+          action: 'login.failed',
+          outcome: 'failure',
+          data: {
+            failure: 'unknown_account',
+            emailSha256: sha256Hex(email),
+            ...(request.tenant ? { tenant: request.tenant } : {}),
+            ...clientData(request.client),
+          },
+        },
+        SYSTEM_ACTOR,
+      ),
+    ]);
+    throw AuthErrors.invalidCredentials();
+  }
+
+  /** Whether the password is the user's; a user without one costs a dummy verification. */
+  private check(user: UserEntity, password: string): Promise<boolean> {
+    return user.passwordHash
+      ? this.hasher.verify(user.passwordHash, password)
+      : this.hasher.verifyNothing(password);
+  }
+
+  private async secondFactor(
+    manager: EntityManager,
+    account: Account,
+    enrolmentRequired: boolean,
+    code: string,
+  ): Promise<{ factor: SecondFactor; recoveryCodes?: string[] } | null> {
+    const { tenantId, user } = account;
+    if (enrolmentRequired && !(await this.mfa.enabledIn(manager, tenantId, user.id))) {
+      const recoveryCodes = await this.mfa.confirmIn(manager, tenantId, user.id, code);
+      return recoveryCodes ? { factor: 'otp', recoveryCodes } : null;
+    }
+    const factor = await this.mfa.verifyIn(manager, tenantId, user.id, code);
+    return factor ? { factor } : null;
+  }
+
+  private loginAudit(
+    account: Account,
+    action: string,
+    client: ClientInfo,
+    data: Record<string, unknown>,
+  ) {
+    const failed = action.endsWith('.failed');
+    return auditEvent(
+      {
+        tenantId: account.tenantId,
+        category: 'auth',
+        action,
+        outcome: failed ? 'failure' : 'success',
+        target: { type: 'user', id: account.user.id },
+        data: { ...data, ...clientData(client) },
+      },
+      principalActor(account.tenantId, account.user.id),
+    );
+  }
+}
+
+function clientData(client: ClientInfo): Record<string, string> {
+  return { ip: client.ip, ...(client.userAgent ? { userAgent: client.userAgent } : {}) };
+}
+
+function isLocked(error: unknown): boolean {
+  return error instanceof AppError && error.reason === AttemptErrorReason.AccountLocked;
+}

@@ -1,0 +1,21 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { addToOutbox, Outbox, TenantTransactions, type OutboxMessage } from '@tenantry/persistence';
+
+/**
+ * Audit events that belong to no business transaction (a failed login, a lockout): written
+ * to the outbox in a transaction of their own, then published.
+ */
+@Injectable()
+export class AuditWriter {
+  constructor(
+    @Inject(TenantTransactions) private readonly tx: TenantTransactions,
+    @Inject(Outbox) private readonly outbox: Outbox,
+  ) {}
+
+  /** Commits the events to the outbox (they are published even if this process dies next). */
+  async record(events: OutboxMessage[]): Promise<void> {
+    if (!events.length) return;
+    await this.tx.runGlobal((manager) => addToOutbox(manager, events));
+    this.outbox.kick();
+  }
+}
