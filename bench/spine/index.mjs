@@ -1,6 +1,7 @@
 // Spine benchmark: the request path (HTTP -> gateway -> NATS -> service) and the event path
 // (JetStream -> durable consumer -> PostgreSQL), each beside its baselines in the same run.
 // See bench/README.md for what every row measures. Run: npm run bench -- spine
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import {
   RetentionPolicy,
   StorageType,
 } from '@nats-io/jetstream';
+import autocannon from 'autocannon';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { Namespace } from '@tenantry/contracts';
@@ -67,10 +69,14 @@ export default async function run() {
     process.env.BENCH_PROFILE === '1'
       ? mkdtempSync(join(tmpdir(), 'tenantry-bench-profiles-'))
       : null;
+  // Every gateway route needs a token: identity runs too, and its bootstrap operator signs in.
+  const admin = { email: 'bench@tenantry.local', password: randomBytes(18).toString('base64url') };
   const platform = await Platform.create({
-    services: ['gateway', 'tenants', 'audit'],
+    services: ['gateway', 'tenants', 'audit', 'identity'],
     env: {
       LOG_LEVEL: 'warn',
+      TENANTRY_ADMIN_EMAIL: admin.email,
+      TENANTRY_ADMIN_PASSWORD: admin.password,
       ...(profileDir
         ? {
             NODE_OPTIONS:
@@ -88,17 +94,19 @@ export default async function run() {
   const infra = {};
   let nc;
   try {
-    log(`starting gateway, tenants, audit in namespace ${ns.name}`);
+    log(`starting gateway, tenants, audit, identity in namespace ${ns.name}`);
     await platform.start();
     const pids = {
       gateway: platform.service('gateway').pid,
       tenants: platform.service('tenants').pid,
       audit: platform.service('audit').pid,
+      identity: platform.service('identity').pid,
     };
     // Services were spawned by this (load generator) process: give them their own CPUs.
     pin(pids.gateway, SERVER_CPU);
     pin(pids.tenants, ALL_CPUS);
     pin(pids.audit, ALL_CPUS);
+    pin(pids.identity, ALL_CPUS);
 
     nc = await connect({ servers: platform.infra.natsUrl });
     infra.natsServer = nc.info?.version;
@@ -107,7 +115,8 @@ export default async function run() {
 
     // ------------------------------------------------------------------ (1) request path
     log('\n(1) request path');
-    const tenant = await createTenant(platform.gatewayUrl, ns.name);
+    const auth = { authorization: `Bearer ${await signIn(platform.gatewayUrl, admin)}` };
+    const tenant = await createTenant(platform.gatewayUrl, ns.name, auth);
 
     const push = (row) => {
       const perSec = row.okPerSec ?? row.eventsPerSec;
@@ -150,22 +159,25 @@ export default async function run() {
       }
     }
 
-    // the gateway route: HTTP -> gateway -> NATS request -> tenants service -> PG PK read -> reply
+    // the gateway route: HTTP -> gateway -> NATS request -> tenants service -> PG PK read -> reply,
+    // as the signed-in operator (a verified, cached token: a hash, a map and a set lookup per request)
     {
       const m = cpu.start();
-      const r = await httpLoad({
+      const r = await httpLoadWithHeaders({
         url: `${platform.gatewayUrl}/v1/tenants/${tenant.id}`,
         connections: CONNECTIONS,
+        headers: { authorization: `Bearer ${await signIn(platform.gatewayUrl, admin)}` },
       });
       push({
         id: 'http.gateway-tenant-get',
-        what: 'gateway GET /v1/tenants/:id (HTTP + NATS + tenants + PG read)',
+        what: 'gateway GET /v1/tenants/:id as the operator (HTTP + token check + NATS + tenants + PG read)',
         kind: 'measured',
         ...r,
         cpuPercent: m.stop(),
         affinity: {
           gateway: affinityOf(pids.gateway),
           tenants: affinityOf(pids.tenants),
+          identity: affinityOf(pids.identity),
           loadgen: affinityOf(process.pid),
         },
       });
@@ -661,17 +673,67 @@ function unique(values) {
   return [...new Set(values)];
 }
 
-async function createTenant(gatewayUrl, namespace) {
-  const response = await fetch(`${gatewayUrl}/v1/tenants`, {
+/** Signs in as the bootstrap operator; its access token. */
+async function signIn(gatewayUrl, { email, password }) {
+  const response = await fetch(`${gatewayUrl}/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  const body = await response.json();
+  if (response.status !== 200 || !body.accessToken) {
+    throw new Error(`POST /v1/auth/login answered ${response.status}: ${JSON.stringify(body)}`);
+  }
+  return body.accessToken;
+}
+
+/**
+ * httpLoad (lib/common.mjs), the same in every respect, with request headers (the gateway
+ * row's bearer token): that one has no headers option.
+ */
+async function httpLoadWithHeaders({
+  url,
+  connections,
+  headers,
+  durationS = DURATION_S,
+  warmupS = 2,
+}) {
+  const run = (opts) =>
+    new Promise((resolve, reject) =>
+      autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+  if (warmupS > 0) await run({ url, headers, connections: 10, duration: warmupS, pipelining: 1 });
+  const r = await run({ url, headers, connections, duration: durationS, pipelining: 1 });
+  const ok = r['2xx'] ?? 0;
+  return {
+    concurrency: connections,
+    ops: r.requests.total,
+    ok,
+    opsPerSec: Math.round(r.requests.average),
+    okPerSec: Math.round(ok / (r.duration || durationS)),
+    littleMean_ms: +((connections / r.requests.average) * 1000).toFixed(2),
+    mean_ms: r.latency.average,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    max_ms: r.latency.max,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    latencyResolution: '1 ms (autocannon)',
+  };
+}
+
+async function createTenant(gatewayUrl, namespace, auth) {
+  const response = await fetch(`${gatewayUrl}/v1/tenants`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
     body: JSON.stringify({ name: 'Bench', slug: `bench-${namespace.replace(/_/g, '-')}` }),
   });
   const body = await response.json();
   if (response.status !== 201) {
     throw new Error(`POST /v1/tenants answered ${response.status}: ${JSON.stringify(body)}`);
   }
-  const check = await fetch(`${gatewayUrl}/v1/tenants/${body.id}`);
+  const check = await fetch(`${gatewayUrl}/v1/tenants/${body.id}`, { headers: auth });
   if (check.status !== 200) throw new Error(`GET /v1/tenants/${body.id} answered ${check.status}`);
   return body;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { ProblemSchema, type Problem } from '@tenantry/contracts';
 import { Platform } from '@tenantry/testing';
@@ -61,13 +62,27 @@ function rawRequest(port: number, request: Buffer | string): Promise<Reply> {
 interface Send {
   headers?: Record<string, string>;
   body?: string | Buffer;
+  /** Send no credentials (by default every request is the bootstrap operator's). */
+  anonymous?: boolean;
 }
 
+/**
+ * The bootstrap operator's `Authorization` header: the hostile input below comes from a
+ * signed-in caller, so that it reaches everything an attacker with an account can reach.
+ */
+let AUTH: Record<string, string> = {};
+
 /** An HTTP/1.1 request written by hand: the URL, headers and body go out byte for byte. */
-function rawHttp(port: number, method: string, path: string, { headers = {}, body }: Send = {}) {
+function rawHttp(
+  port: number,
+  method: string,
+  path: string,
+  { headers = {}, body, anonymous }: Send = {},
+) {
   const bytes = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
   const head = [`${method} ${path} HTTP/1.1`, 'host: 127.0.0.1', 'connection: close'];
-  for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
+  const all = anonymous || 'authorization' in headers ? headers : { ...AUTH, ...headers };
+  for (const [name, value] of Object.entries(all)) head.push(`${name}: ${value}`);
   if (bytes) head.push(`content-length: ${bytes.length}`);
   return rawRequest(
     port,
@@ -79,7 +94,10 @@ function rawHttp(port: number, method: string, path: string, { headers = {}, bod
 }
 
 async function fetchReply(url: string, init: RequestInit = {}): Promise<Reply> {
-  const response = await fetch(url, init);
+  const response = await fetch(url, {
+    ...init,
+    headers: { ...AUTH, ...(init.headers as Record<string, string> | undefined) },
+  });
   return {
     status: response.status,
     headers: Object.fromEntries(response.headers),
@@ -102,13 +120,21 @@ function expectProblem(reply: Reply, status: number): Problem {
 }
 
 const JSON_TYPE = { 'content-type': 'application/json' };
+/** A tenant id for routes answered before any tenant is looked up (405s). */
 const TENANT_ID = '01a22add-94c3-7000-8000-000000000001';
 const LONG = 'a'.repeat(10_000);
 const base64url = (text: string) => Buffer.from(text).toString('base64url');
 
+interface Gateway {
+  url: string;
+  port: number;
+  /** A tenant that exists: tenant routes check their tenant before their input. */
+  tenantId: string;
+}
+
 interface Case {
   name: string;
-  send: (gw: { url: string; port: number }) => Promise<Reply>;
+  send: (gw: Gateway) => Promise<Reply>;
   status: number;
   code: string;
   /** Text the detail must contain. */
@@ -434,7 +460,8 @@ const urlCases: Case[] = [
     },
     {
       name: `a forged audit cursor ${what}`,
-      send: get(`/v1/tenants/${TENANT_ID}/audit-events?cursor=${cursor}`),
+      send: ({ port, tenantId }) =>
+        rawHttp(port, 'GET', `/v1/tenants/${tenantId}/audit-events?cursor=${cursor}`),
       status: 400,
       code: 'VALIDATION_FAILED',
       field: 'cursor',
@@ -503,6 +530,43 @@ const protocolCases: Case[] = [
   },
 ];
 
+const JWT_SHAPED = `${base64url('{"alg":"EdDSA","typ":"at+jwt"}')}.${base64url('{}')}.c2ln`;
+
+const credentialCases: Case[] = [
+  ...(
+    [
+      ['no credentials', {}],
+      ['an empty Authorization header', { authorization: '' }],
+      ['Basic credentials', { authorization: `Basic ${base64url('admin:admin')}` }],
+      ['an 8 KB bearer token', { authorization: `Bearer ${'a'.repeat(8_000)}` }],
+      ['a bearer token of latin-1 bytes', { authorization: 'Bearer \u00ff\u00fe.\u00e9.x' }],
+      ['a JWT-shaped token that is no token', { authorization: `Bearer ${JWT_SHAPED}` }],
+      ['a JWT in X-API-Key', { 'x-api-key': JWT_SHAPED }],
+      ['an API key that is no key', { 'x-api-key': 'tnty_nope' }],
+      ['an 8 KB X-API-Key', { 'x-api-key': `tnty_${'a'.repeat(8_000)}` }],
+      [
+        'a well-formed API key nobody issued',
+        { 'x-api-key': `tnty_${'Q'.repeat(12)}_${'s'.repeat(43)}` },
+      ],
+      [
+        'both Authorization and X-API-Key',
+        { authorization: 'Bearer x.y.z', 'x-api-key': `tnty_${'Q'.repeat(12)}_${'s'.repeat(43)}` },
+      ],
+    ] as [string, Record<string, string>][]
+  ).map(([what, headers]): Case => ({
+    name: what,
+    send: ({ port }) =>
+      rawHttp(port, 'POST', '/v1/tenants', {
+        anonymous: true,
+        headers: { ...JSON_TYPE, ...headers },
+        body: `{"name":"Anon","slug":"anon-${what.length}"}`,
+      }),
+    status: 401,
+    code: 'UNAUTHENTICATED',
+    slugs: [`anon-${what.length}`],
+  })),
+];
+
 const methodCases: Case[] = [
   ['DELETE', '/v1/tenants', 'GET, HEAD, POST'],
   ['OPTIONS', '/v1/tenants', 'GET, HEAD, POST'],
@@ -531,8 +595,9 @@ methodCases.push(
 
 describe('hostile input: every refusal is an RFC 9457 problem with a request id, never a 5xx', () => {
   let platform: Platform;
-  let gw: { url: string; port: number };
+  let gw: Gateway;
   const gatewayErrors: string[] = [];
+  const adminPassword = randomBytes(18).toString('base64url');
 
   async function slugs(): Promise<Set<string>> {
     const seen = new Set<string>();
@@ -540,6 +605,7 @@ describe('hostile input: every refusal is an RFC 9457 problem with a request id,
     do {
       const response = await fetch(
         `${gw.url}/v1/tenants?limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        { headers: AUTH },
       );
       const page = (await response.json()) as {
         items: { slug: string }[];
@@ -557,9 +623,30 @@ describe('hostile input: every refusal is an RFC 9457 problem with a request id,
         // pino levels: 50 error, 60 fatal.
         if (service === 'gateway' && /"level":(50|60)/.test(line)) gatewayErrors.push(line);
       },
+      env: {
+        TENANTRY_ADMIN_EMAIL: 'admin@hostile-input.test',
+        TENANTRY_ADMIN_PASSWORD: adminPassword,
+      },
     });
     await platform.start();
-    gw = { url: platform.gatewayUrl, port: Number(new URL(platform.gatewayUrl).port) };
+    const url = platform.gatewayUrl;
+    const login = await fetch(`${url}/v1/auth/login`, {
+      method: 'POST',
+      headers: JSON_TYPE,
+      body: JSON.stringify({ email: 'admin@hostile-input.test', password: adminPassword }),
+    });
+    expect(login.status).toBe(200);
+    AUTH = {
+      authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}`,
+    };
+    const tenant = await fetch(`${url}/v1/tenants`, {
+      method: 'POST',
+      headers: { ...JSON_TYPE, ...AUTH },
+      body: JSON.stringify({ name: 'Hostile', slug: 'hostile-input' }),
+    });
+    expect(tenant.status).toBe(201);
+    const { id } = (await tenant.json()) as { id: string };
+    gw = { url, port: Number(new URL(url).port), tenantId: id };
   });
 
   afterAll(async () => {
@@ -570,6 +657,7 @@ describe('hostile input: every refusal is an RFC 9457 problem with a request id,
     ['request bodies', bodyCases],
     ['URLs and query strings', urlCases],
     ['the HTTP protocol', protocolCases],
+    ['credentials', credentialCases],
     ['methods and routes', methodCases],
   ])('%s', (_group, cases) => {
     it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {

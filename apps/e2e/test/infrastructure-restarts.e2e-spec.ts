@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   cleanupNamespace,
   LOCAL_INFRA,
@@ -18,15 +18,32 @@ describe('PostgreSQL and Redis restarted under a running platform', () => {
   let redis: ServerProcess;
   let platform: Platform;
   let gw: string;
+  /** The bootstrap operator's token, signed in once: it stays valid while PostgreSQL is down. */
+  let auth: Record<string, string>;
+  const adminPassword = randomBytes(18).toString('base64url');
 
   beforeAll(async () => {
     [postgres, redis] = await Promise.all([startPostgresServer(), startRedisServer()]);
     platform = await Platform.create({
       infra: { bootstrapUrl: postgres.url, redisUrl: redis.url },
-      env: { DB_PORT: String(postgres.port), DB_POOL_SIZE: '4' },
+      env: {
+        DB_PORT: String(postgres.port),
+        DB_POOL_SIZE: '4',
+        TENANTRY_ADMIN_EMAIL: 'admin@restarts.test',
+        TENANTRY_ADMIN_PASSWORD: adminPassword,
+      },
     });
     await platform.start();
     gw = platform.gatewayUrl;
+    const login = await fetch(`${gw}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@restarts.test', password: adminPassword }),
+    });
+    expect(login.status).toBe(200);
+    auth = {
+      authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}`,
+    };
   });
 
   afterAll(async () => {
@@ -53,7 +70,7 @@ describe('PostgreSQL and Redis restarted under a running platform', () => {
   const createTenant = async (slug: string, headers: Record<string, string> = {}) => {
     const response = await fetch(`${gw}/v1/tenants`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...auth, ...headers },
       body: JSON.stringify({ name: slug, slug }),
     });
     return {
@@ -62,7 +79,9 @@ describe('PostgreSQL and Redis restarted under a running platform', () => {
     };
   };
   const auditCount = async (tenantId: string) => {
-    const page = (await (await fetch(`${gw}/v1/tenants/${tenantId}/audit-events`)).json()) as {
+    const page = (await (
+      await fetch(`${gw}/v1/tenants/${tenantId}/audit-events`, { headers: auth })
+    ).json()) as {
       items?: unknown[];
     };
     return page.items?.length ?? -1;

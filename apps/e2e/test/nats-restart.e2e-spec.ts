@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   cleanupNamespace,
   Platform,
@@ -10,11 +11,28 @@ import {
 describe('NATS killed and restarted under a running platform', () => {
   let nats: ServerProcess;
   let platform: Platform;
+  let auth: Record<string, string>;
+  const adminPassword = randomBytes(18).toString('base64url');
 
   beforeAll(async () => {
     nats = await startNatsServer();
-    platform = await Platform.create({ infra: { natsUrl: nats.url } });
+    platform = await Platform.create({
+      infra: { natsUrl: nats.url },
+      env: {
+        TENANTRY_ADMIN_EMAIL: 'admin@nats-restart.test',
+        TENANTRY_ADMIN_PASSWORD: adminPassword,
+      },
+    });
     await platform.start();
+    const login = await fetch(`${platform.gatewayUrl}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@nats-restart.test', password: adminPassword }),
+    });
+    expect(login.status).toBe(200);
+    auth = {
+      authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}`,
+    };
   });
 
   afterAll(async () => {
@@ -56,14 +74,16 @@ describe('NATS killed and restarted under a running platform', () => {
     // The pipes work again end to end, including the JetStream consumer.
     const created = await fetch(`${platform.gatewayUrl}/v1/tenants`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify({ name: 'After restart', slug: 'after-restart' }),
     });
     expect(created.status).toBe(201);
     const tenant = (await created.json()) as { id: string };
     await waitFor('the audit event after the restart', async () => {
       const page = (await (
-        await fetch(`${platform.gatewayUrl}/v1/tenants/${tenant.id}/audit-events`)
+        await fetch(`${platform.gatewayUrl}/v1/tenants/${tenant.id}/audit-events`, {
+          headers: auth,
+        })
       ).json()) as {
         items: unknown[];
       };

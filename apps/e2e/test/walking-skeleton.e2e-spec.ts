@@ -1,12 +1,17 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Headers, Namespace, ProblemSchema, SERVICES, TenantSchema } from '@tenantry/contracts';
 import { connectTestNats, Platform, waitFor } from '@tenantry/testing';
+import { decodeJwt } from 'jose';
 
-async function call(url: string, init: RequestInit & { json?: unknown } = {}) {
+/** The bootstrap operator's access token, sent with every call below unless `anonymous`. */
+let operatorToken = '';
+
+async function call(url: string, init: RequestInit & { json?: unknown; anonymous?: boolean } = {}) {
   const response = await fetch(url, {
     ...init,
     headers: {
       ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(init.anonymous ? {} : { authorization: `Bearer ${operatorToken}` }),
       ...init.headers,
     },
     body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
@@ -24,14 +29,28 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
   let gw: string;
   const logLines: { service: string; line: string }[] = [];
 
+  const adminPassword = randomBytes(18).toString('base64url');
+
   beforeAll(async () => {
     // The gateway logs every request at info: its JSON lines are checked below.
     platform = await Platform.create({
       onLine: (service, line) => logLines.push({ service, line }),
-      env: { LOG_LEVEL: 'info' },
+      env: {
+        LOG_LEVEL: 'info',
+        TENANTRY_ADMIN_EMAIL: 'admin@walking-skeleton.test',
+        TENANTRY_ADMIN_PASSWORD: adminPassword,
+      },
     });
     await platform.start();
     gw = platform.gatewayUrl;
+    // Every call below is the bootstrap operator's, signed in as a client would.
+    const login = await call(`${gw}/v1/auth/login`, {
+      method: 'POST',
+      anonymous: true,
+      json: { email: 'admin@walking-skeleton.test', password: adminPassword },
+    });
+    expect(login.status).toBe(200);
+    operatorToken = login.body.accessToken;
   });
 
   afterAll(async () => {
@@ -49,6 +68,24 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
       const own = service === 'gateway' ? 'redis' : 'database';
       expect(body.services[service].checks[own]).toEqual({ status: 'up' });
     }
+    // The gateway checks tokens against identity's keys and follows its revocations.
+    expect(body.services.gateway.checks.jwks).toEqual({ status: 'up' });
+    expect(body.services.gateway.checks.revocations).toEqual({ status: 'up' });
+  });
+
+  it('refuses everything but the public routes without credentials', async () => {
+    for (const [method, path] of [
+      ['POST', '/v1/tenants'],
+      ['GET', '/v1/tenants'],
+      ['GET', `/v1/tenants/${randomUUID()}`],
+      ['GET', `/v1/tenants/${randomUUID()}/audit-events`],
+    ] as const) {
+      const refused = await call(`${gw}${path}`, { method, anonymous: true });
+      expect({ method, path, status: refused.status }).toEqual({ method, path, status: 401 });
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(refused.body.code).toBe('UNAUTHENTICATED');
+    }
+    expect((await call(`${gw}/v1/health`, { anonymous: true })).status).toBe(200);
   });
 
   it('creates a tenant through the gateway, and its audit event reaches the ledger with the same request id', async () => {
@@ -76,6 +113,8 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
       action: 'tenant.created',
       category: 'tenants',
       outcome: 'success',
+      // The real principal, carried from the gateway over NATS: not `system`.
+      actor: { type: 'operator', id: decodeJwt(operatorToken).sub },
       target: { type: 'tenant', id: tenant.id },
       requestId,
       data: { name: 'Acme Corp', slug: 'acme' },

@@ -1,17 +1,23 @@
 import { APP_FILTER } from '@nestjs/core';
 import { ServiceModule, type ServiceDefinition } from '@tenantry/runtime';
 import { AuditApiModule } from './audit/audit-api.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { GatewaySettingsSchema } from './gateway.settings.js';
 import { clientErrorHandler, frameworkErrors, installHttpEdge } from './http/http-edge.js';
 import { setupOpenApi } from './http/openapi.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { RouteTable } from './http/route-table.js';
+import { IdentityApiModule } from './identity/identity-api.module.js';
 import { PlatformHealthModule } from './platform-health/platform-health.module.js';
 import { TenantsApiModule } from './tenants/tenants-api.module.js';
 
-/** The gateway: the one HTTP front door; one module per service it fronts. */
+/**
+ * The gateway: the one HTTP front door; authentication and authorization for every route
+ * (AuthModule), and one module per service it fronts.
+ */
 export const service: ServiceDefinition = {
   name: 'gateway',
-  needs: { redis: true },
+  needs: { redis: true, settings: GatewaySettingsSchema },
   fastify: {
     // Errors Node's parser and Fastify's router answer before any hook runs: problem documents too.
     clientErrorHandler,
@@ -22,9 +28,17 @@ export const service: ServiceDefinition = {
   },
   module: (config) =>
     ServiceModule.forRoot(config, {
-      streams: [],
+      // EVENTS: every instance follows identity's revocations in it (made sure of here, so
+      // the gateway does not depend on identity having started first).
+      streams: ['EVENTS'],
       serveRpc: false,
-      features: [PlatformHealthModule, TenantsApiModule, AuditApiModule],
+      features: [
+        AuthModule,
+        PlatformHealthModule,
+        TenantsApiModule,
+        AuditApiModule,
+        IdentityApiModule,
+      ],
       providers: [RouteTable, { provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     }),
   configure: (app) => {

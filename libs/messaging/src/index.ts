@@ -23,3 +23,8 @@ export {
   type ConsumedMessage,
   type DurableConsumerOptions,
 } from './jetstream/durable-consumer.js';
+export {
+  EventFollower,
+  type EventFollowerOptions,
+  type FollowedEvent,
+} from './jetstream/event-follower.js';

@@ -34,6 +34,9 @@ interface Described {
   unexpected?: boolean;
 }
 
+/** What every 401 says it takes: an access token or an API key, both as a bearer token. */
+export const WWW_AUTHENTICATE = 'Bearer realm="tenantry"';
+
 /** A path longer than this is not echoed back (neither in `instance` nor in `detail`). */
 const MAX_ECHOED_PATH = 256;
 /** Fastify's `maxParamLength` (its default). */
@@ -148,13 +151,18 @@ function describe(
 ): Described {
   if (exception instanceof AppError) {
     const retry = exception.retryAfterSeconds;
+    const headers: Record<string, string> = {};
+    if (retry) headers['retry-after'] = String(retry);
+    // RFC 9110: a 401 names the scheme that would work.
+    if (exception.code === ErrorCode.Unauthenticated)
+      headers['www-authenticate'] = WWW_AUTHENTICATE;
     return {
       code: exception.code,
       detail: exception.message,
       reason: exception.reason,
       errors: exception.errors,
       errorCount: exception.errorCount,
-      headers: retry ? { 'retry-after': String(retry) } : undefined,
+      headers,
       unexpected: exception.code === ErrorCode.Internal,
     };
   }

@@ -6,6 +6,7 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
+import { actorOf } from '@tenantry/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { IdempotencyRepository } from './idempotency.repository.js';
@@ -13,7 +14,8 @@ import { idempotencyKey, IdempotentRequests, requestFingerprint } from './idempo
 
 /**
  * `Idempotency-Key` on a POST (see IdempotentRequests): a retry with the same key and
- * body gets the first response with `Idempotent-Replayed: true` instead of running again.
+ * body by the same caller gets the first response with `Idempotent-Replayed: true`
+ * instead of running again.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -31,7 +33,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const header = request.headers['idempotency-key'];
     if (header === undefined) return next.handle();
-    const key = idempotencyKey(request.method, request.routeOptions.url ?? '', header);
+    const caller = request.principal ? actorOf(request.principal) : undefined;
+    const key = idempotencyKey(request.method, request.routeOptions.url ?? '', header, caller);
     const fingerprint = requestFingerprint(request.method, request.url, request.body);
     return from(
       this.requests

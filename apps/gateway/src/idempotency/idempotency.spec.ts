@@ -245,6 +245,12 @@ describe('idempotencyKey', () => {
     );
   });
 
+  it('scopes a key to the caller: the same key of another caller is another request', () => {
+    const mine = idempotencyKey('POST', '/v1/tenants', 'create-acme-1', 'operator:a');
+    expect(mine).toBe('POST:/v1/tenants:operator:a:create-acme-1');
+    expect(idempotencyKey('POST', '/v1/tenants', 'create-acme-1', 'operator:b')).not.toBe(mine);
+  });
+
   it.each([
     ['that is empty', ''],
     ['longer than 255 characters', 'x'.repeat(256)],

@@ -22,10 +22,18 @@ export const IDEMPOTENCY_TTL = {
   resultMs: 24 * 60 * 60 * 1000,
 };
 
-/** The record key for a header value on a route; refuses a malformed header. */
-export function idempotencyKey(method: string, route: string, header: unknown): string {
+/**
+ * The record key for a header value on a route, of one caller (the actor: another caller's
+ * same key is another request, never a replay of theirs); refuses a malformed header.
+ */
+export function idempotencyKey(
+  method: string,
+  route: string,
+  header: unknown,
+  caller?: string,
+): string {
   if (typeof header !== 'string' || !KEY_PATTERN.test(header)) throw IdempotencyErrors.invalidKey();
-  return `${method}:${route}:${header}`;
+  return caller ? `${method}:${route}:${caller}:${header}` : `${method}:${route}:${header}`;
 }
 
 /** What makes two requests "the same": method, URL and body. */

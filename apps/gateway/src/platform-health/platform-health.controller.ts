@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PlatformHealthSchema } from '@tenantry/contracts';
 import type { FastifyReply } from 'fastify';
+import { Public } from '../auth/access.decorators.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { PlatformHealthService } from './platform-health.service.js';
 
@@ -11,6 +12,7 @@ export class PlatformHealthController {
   constructor(@Inject(PlatformHealthService) private readonly health: PlatformHealthService) {}
 
   @Get()
+  @Public()
   @ApiOperation({ summary: "Every service's readiness, asked over NATS (503 when any is down)" })
   @ApiContract({
     status: 200,

@@ -18,9 +18,12 @@ import {
   TenantRpc,
   TenantSchema,
   type CreateTenantRequest,
+  type Principal,
   type RpcPayload,
+  type TenantPage,
 } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
+import { Allow, Caller } from '../auth/access.decorators.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor.js';
@@ -33,6 +36,7 @@ export class TenantController {
 
   @Post()
   @HttpCode(201)
+  @Allow({ operator: true })
   @UseInterceptors(IdempotencyInterceptor)
   @ApiOperation({ summary: 'Create a tenant' })
   @ApiHeader({
@@ -52,16 +56,27 @@ export class TenantController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List tenants, oldest first' })
+  @Allow({ operator: true, tenantRoles: '*', scopes: ['tenants:read'] })
+  @ApiOperation({
+    summary: 'List tenants, oldest first',
+    description:
+      'Operators and platform API keys see every tenant; a user or API key of a tenant a page with only its own.',
+  })
   @ApiContract({ status: 200, query: ListTenantsRequestSchema, response: TenantPageSchema })
-  list(
+  async list(
+    @Caller() caller: Principal,
     @Query(new ZodPipe(ListTenantsRequestSchema, 'query'))
     query: RpcPayload<typeof TenantRpc.list>,
-  ) {
-    return this.rpc.request(TenantRpc.list, query);
+  ): Promise<TenantPage> {
+    if (caller.tenantId === null) return this.rpc.request(TenantRpc.list, query);
+    // Its own tenant is the whole list: one page, and nothing after any cursor.
+    if (query.cursor) return { items: [], nextCursor: null };
+    const own = await this.rpc.request(TenantRpc.get, { id: caller.tenantId });
+    return { items: [own], nextCursor: null };
   }
 
   @Get(':id')
+  @Allow({ operator: true, tenantRoles: '*', scopes: ['tenants:read'], tenantParam: 'id' })
   @ApiOperation({ summary: 'Get a tenant' })
   @ApiContract({
     status: 200,

@@ -1,0 +1,86 @@
+import {
+  Inject,
+  Injectable,
+  type CanActivate,
+  type ExecutionContext,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { tenantNotFound } from '@tenantry/contracts';
+import { messageContext } from '@tenantry/messaging';
+import type { FastifyRequest } from 'fastify';
+import { RouteTable } from '../http/route-table.js';
+import { AccessRegistry, type CompiledAccess } from './access-registry.js';
+import { decide, describeRule } from './access-policy.js';
+import type { Authenticated } from './access-token.verifier.js';
+import { AuthErrors } from './auth.errors.js';
+import { Authenticator } from './authenticator.js';
+import { TenantDirectory } from './tenant-directory.js';
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * The gateway's one access check, on every route (APP_GUARD): authenticates the caller,
+ * puts the principal on the request and in the message context (so every NATS hop carries
+ * the actor and tenant), then authorizes by the route's @Allow. A route of another tenant
+ * is the tenant-not-found 404, made here and only here; a route of a tenant that does not
+ * exist the same 404. At start-up it refuses to let the gateway run while a route declares
+ * no rule.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate, OnApplicationBootstrap {
+  constructor(
+    @Inject(AccessRegistry) private readonly registry: AccessRegistry,
+    @Inject(Authenticator) private readonly authenticator: Authenticator,
+    @Inject(TenantDirectory) private readonly tenants: TenantDirectory,
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const table = this.moduleRef.get(RouteTable, { strict: false });
+    this.registry.assertEveryRouteDeclared(table.entries());
+  }
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const route = this.registry.forHandler(context.getHandler());
+    if (!route) throw AuthErrors.routeUndeclared();
+    if (route.public) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const authenticated = this.authenticator.authenticate(request.headers);
+    return authenticated instanceof Promise
+      ? authenticated.then((a) => this.authorize(route, request, a))
+      : this.authorize(route, request, authenticated);
+  }
+
+  private authorize(
+    route: CompiledAccess,
+    request: FastifyRequest,
+    { principal, actor }: Authenticated,
+  ): boolean | Promise<boolean> {
+    request.principal = principal;
+    const param = route.tenantParam
+      ? (request.params as Record<string, string | undefined>)[route.tenantParam]
+      : undefined;
+    // Not a UUID: no tenant's; the route's validation answers it (400) as for anyone.
+    const routeTenant = param !== undefined && UUID.test(param) ? param : undefined;
+    const context = messageContext.current();
+    if (context) {
+      context.actor = actor;
+      context.tenantId = principal.tenantId ?? routeTenant?.toLowerCase();
+    }
+    switch (decide(route.rule!, principal, routeTenant)) {
+      case 'allow':
+        return true;
+      case 'forbidden':
+        throw AuthErrors.notPermitted(describeRule(route.rule!));
+      case 'not-found':
+        throw tenantNotFound(param!);
+      case 'check-tenant':
+        if (this.tenants.isKnown(routeTenant!)) return true;
+        return this.tenants.exists(routeTenant!).then((exists) => {
+          if (!exists) throw tenantNotFound(param!);
+          return true;
+        });
+    }
+  }
+}
