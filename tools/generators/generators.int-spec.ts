@@ -49,10 +49,10 @@ const FEATURES = [
   {
     service: 'identity',
     Service: 'Identity',
-    name: 'user',
-    Name: 'User',
-    plural: 'users',
-    Plural: 'Users',
+    name: 'team',
+    Name: 'Team',
+    plural: 'teams',
+    Plural: 'Teams',
   },
 ];
 
@@ -257,11 +257,11 @@ describe('nx g @tenantry/tools:feature --tenant-scoped', () => {
       expect(index).toMatch(new RegExp(`Create${Plural}\\d{13}\\];`)); // appended: last in the list
       expect(read(`apps/${service}/src/app.module.ts`)).toMatch(
         new RegExp(
-          `import \\{ ${Name}Module \\} from './${plural}/${name}\\.module\\.js';[\\s\\S]*features: \\[${Name}Module\\]`,
+          `import \\{ ${Name}Module \\} from './${plural}/${name}\\.module\\.js';[\\s\\S]*features: \\[[^\\]]*\\b${Name}Module,?\\s*\\]`,
         ),
       );
-      expect(read(`apps/gateway/src/${service}/${service}-api.module.ts`)).toContain(
-        `controllers: [${Name}Controller]`,
+      expect(read(`apps/gateway/src/${service}/${service}-api.module.ts`)).toMatch(
+        new RegExp(`controllers: \\[[^\\]]*\\b${Name}Controller\\b`),
       );
       expect(read('apps/gateway/src/app.module.ts')).toMatch(
         new RegExp(`features: \\[[^\\]]*\\b${Service}ApiModule\\b`),

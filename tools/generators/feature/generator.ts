@@ -165,6 +165,12 @@ export default async function featureGenerator(tree: Tree, options: FeatureOptio
     aFeature: `${/^[aeio]/.test(feature.words) ? 'an' : 'a'} ${feature.words}`,
     alias: feature.kebab[0]!,
     route: tenantScoped ? `v1/tenants/:tenantId/${features.kebab}` : `v1/${features.kebab}`,
+    // Who may call each route: operators, a tenant's admins (tenant-scoped features) and API
+    // keys with the feature's scope (`<plural>:read` / `<plural>:write`).
+    access: (verb: 'read' | 'write') =>
+      tenantScoped
+        ? `{ operator: true, tenantRoles: [Roles.tenantAdmin], scopes: ['${features.kebab}:${verb}'] }`
+        : `{ operator: true, scopes: ['${features.kebab}:${verb}'] }`,
     serviceContractImports: importList(
       ['Cursor', 'UuidSchema'],
       [`Create${c}Request`, 'PageQuery', c, `${c}Page`],
@@ -178,6 +184,7 @@ export default async function featureGenerator(tree: Tree, options: FeatureOptio
             `${c}PageSchema`,
             `${c}Rpc`,
             `${c}Schema`,
+            'Roles',
             'strictObject',
             'UuidSchema',
           ],
