@@ -127,6 +127,7 @@ describe('API keys (real PostgreSQL, app role under RLS)', () => {
       tenantId: tenant,
       roles: [],
       scopes: ['audit:read'],
+      expiresAt: null,
     });
 
     const revoked = await service.revoke({ tenantId: tenant, keyId: created.id });

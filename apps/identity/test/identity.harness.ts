@@ -247,12 +247,14 @@ export class IdentityHarness {
       'operator:01a00000-0000-7000-8000-000000000001',
     );
     const mail = await this.nextMail(user.email, seen);
-    const tokens = await this.call(AuthRpc.acceptInvitation, {
+    const result = await this.call(AuthRpc.acceptInvitation, {
       token: tokenOf(mail),
       password,
       client: client(),
     });
-    return { userId: user.id, tokens };
+    if (!('accessToken' in result))
+      throw new Error(`accepting the invitation gave an MFA challenge, not tokens`);
+    return { userId: user.id, tokens: result };
   }
 
   /** Every message in the namespace's stream (AUDIT or EVENTS) so far, with its subject. */

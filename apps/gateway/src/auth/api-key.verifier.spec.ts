@@ -51,6 +51,18 @@ describe('ApiKeyVerifier', () => {
     expect(asked).toHaveLength(2);
   });
 
+  it("never reuses an answer past the key's own end (expiry, or a rotation's overlap)", async () => {
+    const endsSoon = { ...principal, expiresAt: new Date(1_000_000 + 5_000).toISOString() };
+    const { verifier, asked, advance } = setup(async () => endsSoon);
+    await verifier.verify(KEY);
+    advance(4_999);
+    await verifier.verify(KEY);
+    expect(asked).toHaveLength(1);
+    advance(1);
+    await verifier.verify(KEY);
+    expect(asked).toHaveLength(2);
+  });
+
   it('asks once for a key many requests bring at the same time', async () => {
     const { verifier, asked } = setup();
     await Promise.all(Array.from({ length: 5 }, () => verifier.verify(KEY)));

@@ -71,13 +71,16 @@ export class ApiKeyVerifier {
       throw AuthErrors.apiKeysUnavailable();
     }
     if (principal.kind !== 'api_key') throw AuthErrors.apiKeyInvalid();
+    // Never reused past the key's own end (its expiry, or a rotation's overlap).
+    const keyEnds = principal.expiresAt ? Date.parse(principal.expiresAt) : Infinity;
+    const ttl = Math.min(this.ttlMs, keyEnds - this.now());
     const entry: Authenticated = {
       principal,
       actor: actorOf(principal),
-      expiresAt: this.now() + this.ttlMs,
+      expiresAt: this.now() + Math.max(ttl, 0),
     };
-    if (!this.options.revocations.isApiKeyRevoked(principal.id))
-      this.cache.set(digest, entry, { ttl: this.ttlMs });
+    if (ttl > 0 && !this.options.revocations.isApiKeyRevoked(principal.id))
+      this.cache.set(digest, entry, { ttl });
     return entry;
   }
 }

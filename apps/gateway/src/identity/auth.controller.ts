@@ -205,12 +205,16 @@ export class AuthController {
   @Post('invitations/accept')
   @HttpCode(200)
   @Public()
-  @ApiOperation({ summary: 'Accept an invitation: set a password, and be signed in' })
+  @ApiOperation({
+    summary: 'Accept an invitation: set a password, and be signed in',
+    description:
+      'Where the tenant requires MFA, the answer is the login challenge that enrols a second factor.',
+  })
   @ApiHeader(COOKIE_HEADER)
   @ApiContract({
     status: 200,
     body: AcceptInvitationBodySchema,
-    response: TokenResponseSchema,
+    response: LoginResponseSchema,
     problems: [401, 404, 409],
   })
   async acceptInvitation(
@@ -219,11 +223,11 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const tokens = await this.rpc.request(AuthRpc.acceptInvitation, {
+    const result = await this.rpc.request(AuthRpc.acceptInvitation, {
       ...body,
       client: clientInfo(request),
     });
-    return this.deliver(tokens, reply, wantsCookie(request));
+    return this.deliver(result, reply, wantsCookie(request));
   }
 
   @Post('password-reset')

@@ -242,6 +242,7 @@ describe('ApiKeyService.verify', () => {
       tenantId: TENANT,
       roles: [],
       scopes: ['audit:read', 'tenants:*'],
+      expiresAt: null,
     });
     expect(tenantsOf).toHaveBeenCalledTimes(1);
     expect(tenantsOf).toHaveBeenCalledWith('api_key', created.prefix);

@@ -239,6 +239,7 @@ export class ApiKeyService implements OnApplicationBootstrap, BeforeApplicationS
       tenantId: publicTenantId(entity.tenantId),
       roles: [],
       scopes: entity.scopes,
+      expiresAt: entity.expiresAt?.toISOString() ?? null,
     };
   }
 

@@ -10,7 +10,6 @@ export enum AuthErrorReason {
   MfaCodeInvalid = 'MFA_CODE_INVALID',
   RefreshTokenInvalid = 'REFRESH_TOKEN_INVALID',
   RefreshTokenReused = 'REFRESH_TOKEN_REUSED',
-  MfaEnrolmentRequired = 'MFA_ENROLMENT_REQUIRED',
 }
 
 export const AuthErrors = {
@@ -54,14 +53,6 @@ export const AuthErrors = {
       ErrorCode.Unauthenticated,
       'the code is wrong, expired or already used; enter the current code from your authenticator app, or an unused recovery code',
       { reason: AuthErrorReason.MfaCodeInvalid, field: 'code' },
-    ),
-
-  /** After an accepted invitation in a tenant that requires MFA: the password is set, no tokens yet. */
-  mfaEnrolmentRequired: () =>
-    new AppError(
-      ErrorCode.Unauthenticated,
-      'your password is set; this tenant requires a second factor: sign in (POST /v1/auth/login) to set one up',
-      { reason: AuthErrorReason.MfaEnrolmentRequired },
     ),
 
   refreshTokenInvalid: () =>

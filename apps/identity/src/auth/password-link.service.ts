@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type AcceptInvitationRequestSchema,
-  type TokenSet,
+  type LoginResult,
   type PasswordResetCompleteRequestSchema,
   type PasswordResetRequestSchema,
 } from '@tenantry/contracts';
@@ -20,7 +20,6 @@ import { PasswordService } from '../passwords/password.service.js';
 import { SessionService } from '../sessions/session.service.js';
 import { UserTokenService } from '../users/user-token.service.js';
 import { UserRepository } from '../users/user.repository.js';
-import { AuthErrors } from './auth.errors.js';
 import { LoginService } from './login.service.js';
 import {
   RequestThrottle,
@@ -56,10 +55,10 @@ export class PasswordLinkService {
    * Redeems an invitation once: the user becomes active with the password chosen (checked
    * against the tenant's policy; a refused password leaves the link usable) and is signed
    * in (amr ["pwd"]). Audited (invitation.accepted). When the tenant requires MFA the
-   * password is set all the same, but the answer is MFA_ENROLMENT_REQUIRED: a sign-in then
-   * gives the challenge that enrols a second factor (no tokens without one).
+   * answer is the login challenge that enrols a second factor instead (no tokens without
+   * one), as a sign-in with the new password would give.
    */
-  async acceptInvitation(request: AcceptInvitationRequest): Promise<TokenSet> {
+  async acceptInvitation(request: AcceptInvitationRequest): Promise<LoginResult> {
     const now = new Date();
     const account = await this.userTokens.redeem(
       request.token,
@@ -98,7 +97,7 @@ export class PasswordLinkService {
       },
     );
     this.outbox.kick();
-    if (account.settings.mfaRequired) throw AuthErrors.mfaEnrolmentRequired();
+    if (account.settings.mfaRequired) return this.login.challenge(account, now);
     return this.login.signIn(account, ['pwd'], now, request.client);
   }
 

@@ -117,10 +117,11 @@ export const AuthRpc = {
   verifyMfa: defineRpc('identity.auth.verify-mfa', MfaVerifyRequestSchema, MfaVerifyResultSchema),
   refresh: defineRpc('identity.auth.refresh', RefreshRequestSchema, TokenSetSchema),
   logout: defineRpc('identity.auth.logout', LogoutRequestSchema, AcceptedSchema),
+  /** Tokens; or, where the tenant requires MFA, the challenge that enrols a second factor. */
   acceptInvitation: defineRpc(
     'identity.auth.accept-invitation',
     AcceptInvitationRequestSchema,
-    TokenSetSchema,
+    LoginResultSchema,
   ),
   requestPasswordReset: defineRpc(
     'identity.auth.request-password-reset',

@@ -55,6 +55,8 @@ export const PrincipalSchema = z.object({
   /** Users and operators: how they authenticated (`pwd`, `otp`, ...). */
   amr: z.array(z.string()).optional(),
   authTime: TimestampSchema.optional(),
+  /** API keys: when the key stops working (its expiry, or the end of a rotation's overlap). */
+  expiresAt: TimestampSchema.nullable().optional(),
 });
 export type Principal = z.infer<typeof PrincipalSchema>;
 
