@@ -86,14 +86,32 @@ export async function stopChild(child, graceMs = 5_000) {
 // Load
 // ---------------------------------------------------------------------------
 
-/** autocannon in this process (as in anchors/fastify): 2 s warm-up at 10 connections, then the row. */
-export async function httpLoad({ url, connections, durationS = DURATION_S, warmupS = 2 }) {
+/**
+ * autocannon in this process (as in anchors/fastify): 2 s warm-up at 10 connections, then the
+ * row; `headers` go with every request (a bearer token, an API key), `method`/`body` likewise.
+ */
+export async function httpLoad({
+  url,
+  connections,
+  headers,
+  method,
+  body,
+  durationS = DURATION_S,
+  warmupS = 2,
+}) {
   const run = (opts) =>
     new Promise((resolve, reject) =>
       autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))),
     );
-  if (warmupS > 0) await run({ url, connections: 10, duration: warmupS, pipelining: 1 });
-  const r = await run({ url, connections, duration: durationS, pipelining: 1 });
+  const request = {
+    url,
+    pipelining: 1,
+    ...(headers ? { headers } : {}),
+    ...(method ? { method } : {}),
+    ...(body !== undefined ? { body } : {}),
+  };
+  if (warmupS > 0) await run({ ...request, connections: 10, duration: warmupS });
+  const r = await run({ ...request, connections, duration: durationS });
   const ok = r['2xx'] ?? 0;
   return {
     concurrency: connections,
@@ -273,4 +291,18 @@ export async function runCleanups() {
     }
   }
   await Promise.allSettled(started);
+}
+
+/** Signs in at the gateway (e.g. as the bootstrap operator); its access token. */
+export async function signIn(gatewayUrl, { email, password }) {
+  const response = await fetch(`${gatewayUrl}/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  const body = await response.json();
+  if (response.status !== 200 || !body.accessToken) {
+    throw new Error(`POST /v1/auth/login answered ${response.status}: ${JSON.stringify(body)}`);
+  }
+  return body.accessToken;
 }

@@ -2,8 +2,8 @@
 // (JetStream -> durable consumer -> PostgreSQL), each beside its baselines in the same run.
 // See bench/README.md for what every row measures. Run: npm run bench -- spine
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
@@ -14,7 +14,6 @@ import {
   RetentionPolicy,
   StorageType,
 } from '@nats-io/jetstream';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { Namespace } from '@tenantry/contracts';
@@ -38,7 +37,9 @@ import {
   startChild,
   stopChild,
   table,
+  signIn,
 } from '../lib/common.mjs';
+import { cpuMeter, cpuMsPerOp } from '../lib/cpu-meter.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
@@ -121,12 +122,7 @@ export default async function run() {
     const push = (row) => {
       const perSec = row.okPerSec ?? row.eventsPerSec;
       if (row.cpuPercent && perSec && !row.cpuMsPerOp) {
-        // CPU milliseconds each process spent per successful operation
-        row.cpuMsPerOp = Object.fromEntries(
-          Object.entries(row.cpuPercent)
-            .filter(([k, v]) => !['machine', 'other', 'otherTop'].includes(k) && v > 0)
-            .map(([k, v]) => [k, +((v / 100 / perSec) * 1000).toFixed(3)]),
-        );
+        row.cpuMsPerOp = cpuMsPerOp(row.cpuPercent, perSec);
       }
       rows.push(row);
       log(
@@ -163,7 +159,7 @@ export default async function run() {
     // as the signed-in operator (a verified, cached token: a hash, a map and a set lookup per request)
     {
       const m = cpu.start();
-      const r = await httpLoadWithHeaders({
+      const r = await httpLoad({
         url: `${platform.gatewayUrl}/v1/tenants/${tenant.id}`,
         connections: CONNECTIONS,
         headers: { authorization: `Bearer ${await signIn(platform.gatewayUrl, admin)}` },
@@ -673,56 +669,6 @@ function unique(values) {
   return [...new Set(values)];
 }
 
-/** Signs in as the bootstrap operator; its access token. */
-async function signIn(gatewayUrl, { email, password }) {
-  const response = await fetch(`${gatewayUrl}/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  const body = await response.json();
-  if (response.status !== 200 || !body.accessToken) {
-    throw new Error(`POST /v1/auth/login answered ${response.status}: ${JSON.stringify(body)}`);
-  }
-  return body.accessToken;
-}
-
-/**
- * httpLoad (lib/common.mjs), the same in every respect, with request headers (the gateway
- * row's bearer token): that one has no headers option.
- */
-async function httpLoadWithHeaders({
-  url,
-  connections,
-  headers,
-  durationS = DURATION_S,
-  warmupS = 2,
-}) {
-  const run = (opts) =>
-    new Promise((resolve, reject) =>
-      autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))),
-    );
-  if (warmupS > 0) await run({ url, headers, connections: 10, duration: warmupS, pipelining: 1 });
-  const r = await run({ url, headers, connections, duration: durationS, pipelining: 1 });
-  const ok = r['2xx'] ?? 0;
-  return {
-    concurrency: connections,
-    ops: r.requests.total,
-    ok,
-    opsPerSec: Math.round(r.requests.average),
-    okPerSec: Math.round(ok / (r.duration || durationS)),
-    littleMean_ms: +((connections / r.requests.average) * 1000).toFixed(2),
-    mean_ms: r.latency.average,
-    p50_ms: r.latency.p50,
-    p99_ms: r.latency.p99,
-    max_ms: r.latency.max,
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    latencyResolution: '1 ms (autocannon)',
-  };
-}
-
 async function createTenant(gatewayUrl, namespace, auth) {
   const response = await fetch(`${gatewayUrl}/v1/tenants`, {
     method: 'POST',
@@ -1039,102 +985,6 @@ async function ledgerStats(db, fromSeq, toSeq) {
     steadyEventsPerSec: steadySpan > 0 ? Math.round(steadyRows / steadySpan) : null,
     publishToTxStart_p50_ms: ms(p50),
     publishToTxStart_p99_ms: ms(p99),
-  };
-}
-
-/**
- * CPU use over a window, in % of one core (100 = one core busy), from /proc: the named processes,
- * nats-server (the one listening on the NATS URL's port), every `postgres` process summed, what
- * else ran on the machine (`other`), and the whole machine (`machine`, out of nproc x 100).
- */
-function cpuMeter(base, natsUrl) {
-  const natsPort = new URL(natsUrl).port || '4222';
-  const statOf = (pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return { comm, ticks: Number(fields[11]) + Number(fields[12]) }; // utime + stime, 100/s
-    } catch {
-      return null;
-    }
-  };
-  const allPids = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  const natsPid = allPids().find((pid) => {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return (
-        /nats-server$/.test(argv[0]) &&
-        argv.some((a, i) => a === natsPort && ['-p', '--port'].includes(argv[i - 1]))
-      );
-    } catch {
-      return false;
-    }
-  });
-  const everyProcess = () => {
-    const out = new Map();
-    for (const pid of allPids()) {
-      const st = statOf(pid);
-      if (st) out.set(pid, st);
-    }
-    return out;
-  };
-  const machine = () => {
-    const n = readFileSync('/proc/stat', 'utf8')
-      .split('\n')[0]
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    return { total: n.reduce((a, b) => a + b, 0), idle: n[3] + n[4] };
-  };
-  const cores = cpus().length;
-  return {
-    start(extra = {}) {
-      const pids = { ...base, ...(natsPid ? { nats: natsPid } : {}), ...extra };
-      const t0 = process.hrtime.bigint();
-      const before = Object.fromEntries(
-        Object.entries(pids).map(([k, p]) => [k, statOf(p)?.ticks ?? null]),
-      );
-      const all0 = everyProcess();
-      const m0 = machine();
-      const sample = () => {
-        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-        const pct = (ticks) => Math.round((ticks / 100 / seconds) * 100);
-        const out = {};
-        let known = 0;
-        for (const [k, p] of Object.entries(pids)) {
-          const t = statOf(p)?.ticks ?? null;
-          if (t === null || before[k] === null) continue;
-          out[k] = pct(t - before[k]);
-          known += t - before[k];
-        }
-        // every other process, by command name: postgres backends, and whatever else ran
-        const byComm = new Map();
-        const named = new Set(Object.values(pids).map(String));
-        for (const [pid, st] of everyProcess()) {
-          if (named.has(pid)) continue;
-          const delta = st.ticks - (all0.get(pid)?.ticks ?? 0);
-          if (delta > 0) byComm.set(st.comm, (byComm.get(st.comm) ?? 0) + delta);
-        }
-        const pgTicks = byComm.get('postgres') ?? 0;
-        byComm.delete('postgres');
-        out.postgres = pct(pgTicks);
-        known += pgTicks;
-        const others = [...byComm].sort((a, b) => b[1] - a[1]).filter(([, t]) => pct(t) >= 2);
-        const m1 = machine();
-        const busyShare = 1 - (m1.idle - m0.idle) / (m1.total - m0.total || 1);
-        out.machine = Math.round(busyShare * cores * 100);
-        // CPU outside the processes above: other programs on this shared machine, and processes
-        // that came and went within the window; `otherTop` names the biggest of the former
-        out.other = Math.max(0, out.machine - pct(known));
-        if (others.length)
-          out.otherTop = Object.fromEntries(others.slice(0, 3).map(([c, t]) => [c, pct(t)]));
-        return { seconds, percent: out };
-      };
-      // stop(): CPU% since start(); sample(): the same and the window's length; the meter goes on
-      return { stop: () => sample().percent, sample };
-    },
   };
 }
 

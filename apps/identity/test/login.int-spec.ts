@@ -232,9 +232,10 @@ describe('login', () => {
       );
       const checks = verify.mock.calls.filter(([checked]) => checked === hash);
       expect(checks).toHaveLength(5);
+      // The five checked are wrong; the rest were told to retry in a moment (429), not checked.
       const reasons = answers.map((a) => a.reason);
       expect(reasons.filter((r) => r === 'INVALID_CREDENTIALS')).toHaveLength(5);
-      expect(reasons.filter((r) => r === 'ACCOUNT_LOCKED')).toHaveLength(15);
+      expect(reasons.filter((r) => r === 'TOO_MANY_ATTEMPTS')).toHaveLength(15);
       await expect(
         h.call(AuthRpc.login, {
           email: 'victim@parallel.test',
@@ -246,6 +247,35 @@ describe('login', () => {
     } finally {
       verify.mockRestore();
     }
+  });
+
+  it('never locks an account for right passwords arriving at once', async () => {
+    const tenant = h.addTenant('busy');
+    await h.activeUser(tenant.id, 'busy@busy.test', 'the busy users password');
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        h
+          .call(AuthRpc.login, {
+            email: 'busy@busy.test',
+            password: 'the busy users password',
+            client: client(),
+          })
+          .then(
+            () => 'signed in',
+            (error: { reason?: string }) => error.reason,
+          ),
+      ),
+    );
+    expect(answers.filter((a) => a === 'signed in').length).toBeGreaterThanOrEqual(5);
+    expect(answers.filter((a) => a !== 'signed in' && a !== 'TOO_MANY_ATTEMPTS')).toEqual([]);
+    // Nothing was locked: the next sign-in goes through.
+    await expect(
+      h.call(AuthRpc.login, {
+        email: 'busy@busy.test',
+        password: 'the busy users password',
+        client: client(),
+      }),
+    ).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
 
   it('locks an unknown email like a known one, so a lockout tells nothing', async () => {

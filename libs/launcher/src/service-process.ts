@@ -20,6 +20,8 @@ export interface ServiceProcessOptions {
   service: string;
   /** Repo root: the service runs `apps/<service>/dist/main.js` from there. */
   root: string;
+  /** Another entry script, relative to `root` (a benchmark's variant of a service). */
+  entry?: string;
   port: number;
   env: Record<string, string>;
   /** stdout and stderr, as written, go to `<logDir>/<service>.log`. */
@@ -83,7 +85,7 @@ export class ServiceProcess {
 
   start(): void {
     if (this.running) throw new Error(`${this.name} is already running (pid ${this.pid})`);
-    const { root, service, port, env, onExit } = this.options;
+    const { root, service, port, env, onExit, entry } = this.options;
     const logFile = this.logFile;
     if (logFile) {
       mkdirSync(this.options.logDir!, { recursive: true });
@@ -93,7 +95,8 @@ export class ServiceProcess {
     }
     this.starts++;
     this.stopRequested = false;
-    const child = spawn(process.execPath, [join(root, 'apps', service, 'dist', 'main.js')], {
+    const script = entry ? join(root, entry) : join(root, 'apps', service, 'dist', 'main.js');
+    const child = spawn(process.execPath, [script], {
       cwd: root,
       env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
       // fd 3: the IPC channel whose end tells the service that its supervisor is gone.

@@ -31,28 +31,31 @@ export class Platform {
     readonly namespace: string,
     readonly infra: InfraUrls,
     private readonly group: ServiceGroup,
+    /** The environment every service of the platform gets (namespace, infrastructure, options.env). */
+    readonly env: Readonly<Record<string, string>>,
   ) {}
 
   static async create(options: PlatformOptions = {}): Promise<Platform> {
     const infra = { ...LOCAL_INFRA, ...options.infra };
     const namespace = options.namespace ?? testNamespace();
+    const env = {
+      TENANTRY_NAMESPACE: namespace,
+      NATS_URL: infra.natsUrl,
+      DB_BOOTSTRAP_URL: infra.bootstrapUrl,
+      REDIS_URL: infra.redisUrl,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      ...options.env,
+    };
     const group = await ServiceGroup.create({
       services: options.services ?? SERVICES,
       ports: options.ports,
       logDir: options.logDir,
       onLine: options.onLine,
       onExit: options.onExit,
-      env: {
-        TENANTRY_NAMESPACE: namespace,
-        NATS_URL: infra.natsUrl,
-        DB_BOOTSTRAP_URL: infra.bootstrapUrl,
-        REDIS_URL: infra.redisUrl,
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-        SHUTDOWN_TIMEOUT_MS: '10000',
-        ...options.env,
-      },
+      env,
     });
-    return new Platform(namespace, infra, group);
+    return new Platform(namespace, infra, group, env);
   }
 
   get processes(): ReadonlyMap<ServiceName, ServiceProcess> {

@@ -143,7 +143,7 @@ export class LoginService {
       ]);
       throw AuthErrors.mfaCodeInvalid();
     }
-    await this.attempts.clear(subject);
+    await this.attempts.succeeded(subject);
     const tokens = await this.signIn(
       account,
       ['pwd', proof.factor],
@@ -268,7 +268,7 @@ export class LoginService {
       await this.attempts.uncount(subject);
       return this.challenge(account, authTime);
     }
-    await this.attempts.clear(subject);
+    await this.attempts.succeeded(subject);
     return this.signIn(account, ['pwd'], authTime, request.client);
   }
 

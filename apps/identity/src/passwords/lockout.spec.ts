@@ -1,4 +1,4 @@
-import { beforeVerification, lockAfterFailure, type LockoutRules } from './lockout.js';
+import { beforeVerification, type LockoutRules } from './lockout.js';
 
 const rules: LockoutRules = {
   lockoutThreshold: 5,
@@ -7,48 +7,45 @@ const rules: LockoutRules = {
 };
 
 describe('lockout decisions', () => {
-  it('lets attempts 1 to threshold reach the password check', () => {
-    for (let count = 1; count <= 5; count++) {
-      expect(beforeVerification({ count, lockTtlMs: 0 }, rules)).toEqual({ verify: true });
+  it('lets attempts reach the password check while failures plus checks in flight stay within the threshold', () => {
+    for (let inFlight = 1; inFlight <= 5; inFlight++) {
+      expect(beforeVerification({ lockTtlMs: 0, failures: 0, inFlight }, rules)).toEqual({
+        verify: true,
+      });
     }
+    expect(beforeVerification({ lockTtlMs: 0, failures: 4, inFlight: 1 }, rules)).toEqual({
+      verify: true,
+    });
   });
 
-  it('refuses every attempt beyond the threshold without a check, and locks for the duration', () => {
-    for (const count of [6, 7, 20]) {
-      expect(beforeVerification({ count, lockTtlMs: 0 }, rules)).toEqual({
+  it('asks an attempt beyond that to retry in a second: not a failure, and no lock', () => {
+    for (const [failures, inFlight] of [
+      [0, 6],
+      [4, 2],
+      [2, 20],
+    ]) {
+      expect(beforeVerification({ lockTtlMs: 0, failures, inFlight }, rules)).toEqual({
         verify: false,
-        retryAfterSeconds: 600,
-        lockNow: true,
+        refusal: 'busy',
+        retryAfterSeconds: 1,
       });
     }
   });
 
-  it('refuses while locked, saying how long the lock lasts, whatever the count', () => {
-    expect(beforeVerification({ count: 0, lockTtlMs: 12_345 }, rules)).toEqual({
+  it('refuses while locked, saying how long the lock lasts', () => {
+    expect(beforeVerification({ lockTtlMs: 12_345, failures: 0, inFlight: 0 }, rules)).toEqual({
       verify: false,
+      refusal: 'locked',
       retryAfterSeconds: 13,
-      lockNow: false,
     });
-    expect(beforeVerification({ count: 0, lockTtlMs: 1 }, rules)).toMatchObject({
+    expect(beforeVerification({ lockTtlMs: 1, failures: 0, inFlight: 0 }, rules)).toMatchObject({
       retryAfterSeconds: 1,
     });
   });
 
-  it('locks at once on the threshold-th failure, not before', () => {
-    expect([1, 2, 3, 4, 5, 6].map((count) => lockAfterFailure(count, rules))).toEqual([
-      false,
-      false,
-      false,
-      false,
-      true,
-      true,
-    ]);
-  });
-
-  it('20 attempts counted at once get exactly the threshold of checks between them', () => {
-    const counts = Array.from({ length: 20 }, (_, i) => i + 1);
-    const checked = counts.filter(
-      (count) => beforeVerification({ count, lockTtlMs: 0 }, rules).verify,
+  it('20 attempts at once get exactly the threshold of checks between them', () => {
+    const checked = Array.from({ length: 20 }, (_, i) => i + 1).filter(
+      (inFlight) => beforeVerification({ lockTtlMs: 0, failures: 0, inFlight }, rules).verify,
     );
     expect(checked).toHaveLength(rules.lockoutThreshold);
   });

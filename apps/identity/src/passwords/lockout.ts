@@ -5,33 +5,39 @@ export interface LockoutRules {
   lockoutDurationSeconds: number;
 }
 
-/** The counter as the attempt found it: the attempts in the window (this one included), or the lock's remaining time. */
+/** What an attempt found when it asked to go on to the password check. */
 export interface AttemptState {
-  /** 0 when the account was locked (the attempt was not counted). */
-  count: number;
+  /** The lock's remaining time; 0 when the account is not locked. */
   lockTtlMs: number;
+  /** Failed attempts within the window so far. */
+  failures: number;
+  /** Attempts whose password is being checked right now, this one included. */
+  inFlight: number;
 }
 
 export type AttemptDecision =
-  { verify: true } | { verify: false; retryAfterSeconds: number; lockNow: boolean };
+  | { verify: true }
+  | { verify: false; refusal: 'locked'; retryAfterSeconds: number }
+  | { verify: false; refusal: 'busy'; retryAfterSeconds: number };
 
 /**
  * Whether an attempt may go on to the password check. A locked account is refused for the
- * rest of its lock; so is every attempt beyond the threshold, which also locks the account
- * (`lockNow`): since the counter is incremented atomically before any check, 20 parallel
- * attempts get at most `lockoutThreshold` checks between them.
+ * rest of its lock. Otherwise the failures so far plus the checks in flight may not exceed
+ * the threshold: any of those checks may still fail, so 20 parallel attempts get at most
+ * `lockoutThreshold` checks between them, and once that many have failed the account is
+ * locked. An attempt beyond that is told to retry in a moment (it is not a failure, and
+ * locks nothing: parallel right passwords never lock an account).
  */
 export function beforeVerification(state: AttemptState, rules: LockoutRules): AttemptDecision {
   if (state.lockTtlMs > 0) {
-    return { verify: false, retryAfterSeconds: Math.ceil(state.lockTtlMs / 1000), lockNow: false };
+    return {
+      verify: false,
+      refusal: 'locked',
+      retryAfterSeconds: Math.ceil(state.lockTtlMs / 1000),
+    };
   }
-  if (state.count > rules.lockoutThreshold) {
-    return { verify: false, retryAfterSeconds: rules.lockoutDurationSeconds, lockNow: true };
+  if (state.failures + state.inFlight > rules.lockoutThreshold) {
+    return { verify: false, refusal: 'busy', retryAfterSeconds: 1 };
   }
   return { verify: true };
-}
-
-/** After a wrong password: the threshold-th failure within the window locks the account at once. */
-export function lockAfterFailure(count: number, rules: LockoutRules): boolean {
-  return count >= rules.lockoutThreshold;
 }

@@ -4,33 +4,47 @@ import type { Redis } from 'ioredis';
 import { auditEvent, principalActor } from '../core/audit.js';
 import { AuditWriter } from '../core/audit-writer.js';
 import { sha256Hex } from '../core/secret-token.js';
-import { beforeVerification, lockAfterFailure, type LockoutRules } from './lockout.js';
+import { beforeVerification, type LockoutRules } from './lockout.js';
 import { AttemptErrors, orUnavailable } from './password.errors.js';
 
 /**
- * KEYS: counter, lock; ARGV: window seconds. A locked account is not counted ({0, lock ttl});
- * otherwise the counter is incremented (expiring a window after the first attempt) and returned.
+ * KEYS: failures, in flight, lock. A locked account: {-1, lock ttl ms}. Otherwise the attempt
+ * joins those in flight (the key expires a minute after the last one, should a process die
+ * mid-check) and gets {failures, in flight}; the caller takes it back when it may not go on.
  */
-const COUNT_ATTEMPT = `
-local ttl = redis.call('PTTL', KEYS[2])
-if ttl > 0 then return {0, ttl} end
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return {n, 0}`;
+const BEGIN = `
+local ttl = redis.call('PTTL', KEYS[3])
+if ttl > 0 then return {-1, ttl} end
+local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
+local inFlight = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], 60000)
+return {failures, inFlight}`;
 
-/** KEYS: counter, lock; ARGV: lock ms. Locks unless locked (1 when this call locked), restarts the count. */
-const LOCK = `
-local set = redis.call('SET', KEYS[2], '1', 'PX', ARGV[1], 'NX')
-redis.call('DEL', KEYS[1])
-if set then return 1 end
+/** KEYS: in flight. One attempt leaves the check (never below zero). */
+const LEAVE = `
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then return redis.call('DECR', KEYS[1]) end
 return 0`;
 
-/** KEYS: counter. Takes back one attempt (a right password that still awaits its second factor). */
-const UNCOUNT = `
-if redis.call('EXISTS', KEYS[1]) == 1 and tonumber(redis.call('GET', KEYS[1])) > 0 then
-  return redis.call('DECR', KEYS[1])
+/**
+ * KEYS: failures, in flight, lock; ARGV: window seconds, threshold, lock ms. The attempt
+ * leaves the check as a failure; the threshold-th failure locks (1 when this call locked).
+ */
+const FAIL = `
+if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
+local failures = redis.call('INCR', KEYS[1])
+if failures == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if failures >= tonumber(ARGV[2]) then
+  local set = redis.call('SET', KEYS[3], '1', 'PX', ARGV[3], 'NX')
+  redis.call('DEL', KEYS[1])
+  if set then return 1 end
 end
 return 0`;
+
+/** KEYS: failures, in flight, lock. A successful sign-in leaves the check, and the count starts again. */
+const SUCCEED = `
+if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
+redis.call('DEL', KEYS[1], KEYS[3])
+return 1`;
 
 /** Whose attempts a counter counts: an account, or an email that has none (so both lock alike). */
 export interface AttemptSubject {
@@ -49,10 +63,13 @@ export function unknownEmailSubject(email: string): AttemptSubject {
 }
 
 /**
- * Failed-attempt counting and lockout in Redis (per account, per tenant's rules): each
- * attempt is counted atomically BEFORE its password is checked, and one beyond the
- * threshold is refused without a check, so parallel attempts never get more checks than
- * the threshold. A lockout is audited. With Redis down, everything here fails closed.
+ * Failed-attempt counting and lockout in Redis (per account, per tenant's rules). Before its
+ * password is checked an attempt joins the checks in flight, atomically; it may go on only
+ * while failures plus checks in flight stay within the threshold (see beforeVerification),
+ * so parallel attempts never get more checks than the threshold. It then leaves as a failure
+ * (the threshold-th locks the account, audited), a success (the count starts again), or
+ * neither (a right password awaiting its second factor). With Redis down, everything here
+ * fails closed.
  */
 @Injectable()
 export class PasswordAttempts {
@@ -61,51 +78,70 @@ export class PasswordAttempts {
     @Inject(AuditWriter) private readonly audit: AuditWriter,
   ) {}
 
-  /** Counts an attempt; throws ACCOUNT_LOCKED when the account is locked or this attempt is over the threshold. Returns the count. */
+  /**
+   * Joins the checks in flight, or throws: ACCOUNT_LOCKED while locked, TOO_MANY_ATTEMPTS
+   * (retry in a second) when this check could take the account past its threshold.
+   * Returns the failures so far.
+   */
   async begin(subject: AttemptSubject, rules: LockoutRules): Promise<number> {
-    const [count, lockTtlMs] = await orUnavailable(
-      () =>
-        this.redis.eval(
-          COUNT_ATTEMPT,
-          2,
-          counterKey(subject),
-          lockKey(subject),
-          rules.lockoutWindowSeconds,
-        ) as Promise<[number, number]>,
+    const [failures, second] = await orUnavailable(
+      () => this.redis.eval(BEGIN, 3, ...keys(subject)) as Promise<[number, number]>,
     );
-    const decision = beforeVerification({ count, lockTtlMs }, rules);
-    if (decision.verify) return count;
-    if (decision.lockNow) await this.lock(subject, rules);
-    throw AttemptErrors.accountLocked(decision.retryAfterSeconds);
+    const decision = beforeVerification(
+      failures < 0
+        ? { lockTtlMs: second, failures: 0, inFlight: 0 }
+        : { lockTtlMs: 0, failures, inFlight: second },
+      rules,
+    );
+    if (decision.verify) return failures;
+    if (failures >= 0) await this.leave(subject);
+    if (decision.refusal === 'locked')
+      throw AttemptErrors.accountLocked(decision.retryAfterSeconds);
+    throw AttemptErrors.tooManyAttempts(decision.retryAfterSeconds);
   }
 
-  /** After a wrong password (or second factor) of attempt number `count`: locks at the threshold. */
-  async failed(subject: AttemptSubject, count: number, rules: LockoutRules): Promise<void> {
-    if (lockAfterFailure(count, rules)) await this.lock(subject, rules);
-  }
-
-  /** Takes this attempt back: the password was right, the login waits for its second factor. */
-  async uncount(subject: AttemptSubject): Promise<void> {
-    await orUnavailable(() => this.redis.eval(UNCOUNT, 1, counterKey(subject)));
-  }
-
-  /** A completed sign-in (or a password reset): the count starts again, any lock ends. */
-  async clear(subject: AttemptSubject): Promise<void> {
-    await orUnavailable(() => this.redis.del(counterKey(subject), lockKey(subject)));
-  }
-
-  private async lock(subject: AttemptSubject, rules: LockoutRules): Promise<void> {
+  /** After a wrong password (or second factor): one more failure; the threshold-th locks the account. */
+  async failed(
+    subject: AttemptSubject,
+    _failuresBefore: number,
+    rules: LockoutRules,
+  ): Promise<void> {
     const locked = await orUnavailable(
       () =>
         this.redis.eval(
-          LOCK,
-          2,
-          counterKey(subject),
-          lockKey(subject),
+          FAIL,
+          3,
+          ...keys(subject),
+          rules.lockoutWindowSeconds,
+          rules.lockoutThreshold,
           rules.lockoutDurationSeconds * 1000,
         ) as Promise<number>,
     );
-    if (locked !== 1 || !subject.account) return;
+    if (locked === 1) await this.auditLock(subject, rules);
+  }
+
+  /** Leaves the check neither failed nor signed in: the password was right, the second factor is next. */
+  async uncount(subject: AttemptSubject): Promise<void> {
+    await this.leave(subject);
+  }
+
+  /** Leaves the check signed in: the count starts again and any lock ends. */
+  async succeeded(subject: AttemptSubject): Promise<void> {
+    await orUnavailable(() => this.redis.eval(SUCCEED, 3, ...keys(subject)));
+  }
+
+  /** Outside any check (a password reset): the count starts again and any lock ends. */
+  async clear(subject: AttemptSubject): Promise<void> {
+    const [failures, , lock] = keys(subject);
+    await orUnavailable(() => this.redis.del(failures, lock));
+  }
+
+  private async leave(subject: AttemptSubject): Promise<void> {
+    await orUnavailable(() => this.redis.eval(LEAVE, 1, keys(subject)[1]));
+  }
+
+  private async auditLock(subject: AttemptSubject, rules: LockoutRules): Promise<void> {
+    if (!subject.account) return;
     const { tenantId, userId } = subject.account;
     await this.audit.record([
       auditEvent(
@@ -126,5 +162,9 @@ export class PasswordAttempts {
   }
 }
 
-const counterKey = (subject: AttemptSubject) => `auth:attempts:${subject.key}`;
-const lockKey = (subject: AttemptSubject) => `auth:locked:${subject.key}`;
+/** failures, checks in flight, lock. */
+const keys = (subject: AttemptSubject): [string, string, string] => [
+  `auth:attempts:${subject.key}`,
+  `auth:in-flight:${subject.key}`,
+  `auth:locked:${subject.key}`,
+];

@@ -34,10 +34,19 @@ export const PasswordErrors = {
 /** Reasons a password attempt is refused before the password is looked at. */
 export enum AttemptErrorReason {
   AccountLocked = 'ACCOUNT_LOCKED',
+  TooManyAttempts = 'TOO_MANY_ATTEMPTS',
   Unavailable = 'AUTH_STORE_UNAVAILABLE',
 }
 
 export const AttemptErrors = {
+  /** More checks of this account's password at once than its lockout threshold allows: not a failure. */
+  tooManyAttempts: (retryAfterSeconds: number) =>
+    new AppError(
+      ErrorCode.RateLimited,
+      'too many sign-in attempts for this account at the same moment; try again in a second',
+      { reason: AttemptErrorReason.TooManyAttempts, retryAfterSeconds },
+    ),
+
   /** The same answer whatever the password: the lock was caused by the attempts themselves. */
   accountLocked: (retryAfterSeconds: number) =>
     new AppError(

@@ -292,7 +292,7 @@ export class UserService {
       await this.attempts.failed(subject, attempt, settings);
       throw UserErrors.currentPasswordWrong();
     }
-    await this.attempts.clear(subject);
+    await this.attempts.succeeded(subject);
     await this.tx.run(tenantId, async (manager) => {
       await this.existing(manager, tenantId, userId);
       const passwordHash = await this.passwords.choose(manager, {

@@ -1,0 +1,334 @@
+// Authentication benchmark (issue 6): what authenticating costs on the gateway's request path,
+// against the same pipeline with authentication replaced by a constant (a bench-only build);
+// jose verifying the same token in a loop (what the verified-token cache saves); and logins
+// per second against raw argon2 verifications per second. See bench/README.md.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { freePort, REPO_ROOT, ServiceProcess } from '@tenantry/launcher';
+import { Platform } from '@tenantry/testing';
+import {
+  affinityOf,
+  ALL_CPUS,
+  DURATION_S,
+  httpLoad,
+  LOADGEN_CPU,
+  log,
+  onCleanup,
+  PIN,
+  pin,
+  positiveNumber,
+  ratio,
+  SERVER_CPU,
+  signIn,
+  table,
+} from '../lib/common.mjs';
+import { cpuMeter, cpuMsPerOp } from '../lib/cpu-meter.mjs';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const CONNECTIONS = positiveNumber('BENCH_CONNECTIONS', 50);
+/** Rounds of the three request-path rows, interleaved so that drift hits them alike. */
+const ROUNDS = positiveNumber('BENCH_ROUNDS', 2);
+/** Logins and argon2 verifications in flight (the identity service hashes on libuv's pool). */
+const LOGIN_CONCURRENCY = positiveNumber('BENCH_LOGIN_CONCURRENCY', 8);
+const JOSE_SECONDS = 3;
+
+export default async function run() {
+  log(
+    `auth: ${DURATION_S} s rows, ${CONNECTIONS} connections, ${ROUNDS} rounds, ` +
+      `${LOGIN_CONCURRENCY} logins in flight, pinning ${PIN ? 'on' : 'off'}`,
+  );
+  pin(process.pid, LOADGEN_CPU);
+  const admin = { email: 'bench@localhost', password: randomBytes(18).toString('base64url') };
+  const platform = await Platform.create({
+    services: ['gateway', 'identity', 'tenants'],
+    env: {
+      TENANTRY_ADMIN_EMAIL: admin.email,
+      TENANTRY_ADMIN_PASSWORD: admin.password,
+      // One client address makes every login here: lift the per-IP limit for the run.
+      LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: '1000000',
+    },
+  });
+  const destroy = onCleanup(`platform ${platform.namespace}`, () => platform.destroy());
+  const rows = [];
+  const notes = [];
+  try {
+    log(`starting gateway, identity, tenants in namespace ${platform.namespace}`);
+    await platform.start();
+    const gateway = platform.service('gateway');
+    const pids = {
+      gateway: gateway.pid,
+      identity: platform.service('identity').pid,
+      tenants: platform.service('tenants').pid,
+    };
+    pin(pids.gateway, SERVER_CPU);
+    pin(pids.identity, ALL_CPUS);
+    pin(pids.tenants, ALL_CPUS);
+
+    // What every row reads: one tenant, as the operator (JWT) and as a platform API key.
+    const token = await signIn(gateway.url, admin);
+    const operatorId = JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).sub;
+    const bearer = { authorization: `Bearer ${token}` };
+    const tenant = await post(gateway.url, '/v1/tenants', bearer, {
+      name: 'Bench',
+      slug: `bench-${platform.namespace.replace(/_/g, '-')}`,
+    });
+    const apiKey = await post(gateway.url, '/v1/platform/api-keys', bearer, {
+      name: 'bench reader',
+      scopes: ['tenants:read'],
+    });
+    const path = `/v1/tenants/${tenant.id}`;
+
+    // The bench-only gateway: the same build, authentication a constant (the operator).
+    const bypass = new ServiceProcess({
+      service: 'gateway',
+      root: REPO_ROOT,
+      entry: 'bench/auth/gateway-without-authentication.mjs',
+      port: await freePort(),
+      env: { ...platform.env, BENCH_OPERATOR_ID: operatorId },
+    });
+    const stopBypass = onCleanup('gateway without authentication', () => bypass.stop());
+    bypass.start();
+    await bypass.waitReady(60_000);
+    pin(bypass.pid, SERVER_CPU);
+
+    const cpu = cpuMeter({ ...pids, loadgen: process.pid }, platform.infra.natsUrl);
+    const push = (row) => {
+      if (row.cpuPercent && row.okPerSec) row.cpuMsPerOp = cpuMsPerOp(row.cpuPercent, row.okPerSec);
+      rows.push(row);
+      log(
+        `  ${row.id.padEnd(34)} ${String(row.okPerSec ?? row.perSec).padStart(7)}/s` +
+          (row.cpuMsPerOp?.gateway ? `  gateway ${row.cpuMsPerOp.gateway} ms/req` : ''),
+      );
+    };
+
+    // (1) the request path: GET /v1/tenants/:id with a JWT, with an API key, and without
+    // authentication, interleaved over ROUNDS rounds
+    log('\n(1) request path');
+    const variants = [
+      {
+        id: 'http.gateway-jwt',
+        what: 'GET /v1/tenants/:id, Bearer JWT',
+        url: gateway.url,
+        pid: gateway.pid,
+        headers: bearer,
+      },
+      {
+        id: 'http.gateway-api-key',
+        what: 'GET /v1/tenants/:id, X-API-Key',
+        url: gateway.url,
+        pid: gateway.pid,
+        headers: { 'x-api-key': apiKey.key },
+      },
+      {
+        id: 'http.gateway-no-auth',
+        what: 'the same, authentication a constant (bench-only build)',
+        url: bypass.url,
+        pid: bypass.pid,
+        headers: bearer,
+      },
+    ];
+    for (const v of variants) {
+      const check = await fetch(`${v.url}${path}`, { headers: v.headers });
+      if (check.status !== 200) throw new Error(`${v.id}: GET ${path} answered ${check.status}`);
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const v of variants) {
+        const m = cpu.start({ gateway: v.pid });
+        const r = await httpLoad({
+          url: `${v.url}${path}`,
+          connections: CONNECTIONS,
+          headers: v.headers,
+        });
+        push({
+          id: `${v.id}#${round}`,
+          variant: v.id,
+          what: v.what,
+          kind: v.id === 'http.gateway-no-auth' ? 'baseline' : 'measured',
+          round,
+          ...r,
+          cpuPercent: m.stop(),
+          affinity: { gateway: affinityOf(v.pid), loadgen: affinityOf(process.pid) },
+        });
+      }
+    }
+    await stopBypass();
+
+    // (2) jose verifying the same token in a loop, in this process: what every request would
+    // pay without the verified-token cache
+    log('\n(2) jose verify loop');
+    const jwks = createRemoteJWKSet(new URL(`${gateway.url}/.well-known/jwks.json`));
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
+    const verifyOnce = () =>
+      jwtVerify(token, jwks, { algorithms: ['EdDSA'], issuer: claims.iss, audience: claims.aud });
+    for (let i = 0; i < 1_000; i++) await verifyOnce();
+    let verified = 0;
+    const t0 = process.hrtime.bigint();
+    const until = t0 + BigInt(JOSE_SECONDS * 1e9);
+    while (process.hrtime.bigint() < until) {
+      await verifyOnce();
+      verified++;
+    }
+    const joseSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    push({
+      id: 'jose.verify-loop',
+      what: 'jose jwtVerify of the same EdDSA token, one at a time, one core (baseline)',
+      kind: 'baseline',
+      perSec: Math.round(verified / joseSeconds),
+      usPerVerify: +((joseSeconds / verified) * 1e6).toFixed(2),
+    });
+
+    // (3) logins per second against raw argon2 verifications per second (same parameters).
+    // One account signs in LOGIN_CONCURRENCY times at once: its lockout threshold (which also
+    // bounds the checks of one account in flight) must allow that.
+    log('\n(3) logins');
+    const settings = await fetch(`${gateway.url}/v1/platform/auth-settings`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', ...bearer },
+      body: JSON.stringify({ lockoutThreshold: 100 }),
+    });
+    if (settings.status !== 200) throw new Error(`PATCH auth-settings answered ${settings.status}`);
+    pin(pids.gateway, ALL_CPUS);
+    const m = cpu.start();
+    const logins = await httpLoad({
+      url: `${gateway.url}/v1/auth/login`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(admin),
+      connections: LOGIN_CONCURRENCY,
+    });
+    push({
+      id: 'http.login',
+      what: `POST /v1/auth/login (argon2id verify, session, tokens, audit), ${LOGIN_CONCURRENCY} in flight`,
+      kind: 'measured',
+      ...logins,
+      cpuPercent: m.stop(),
+    });
+    const argon2 = await argon2Baseline();
+    push({
+      id: 'argon2.verify',
+      what: `raw @node-rs/argon2 verify, same parameters, ${LOGIN_CONCURRENCY} in flight, own process (baseline)`,
+      kind: 'baseline',
+      perSec: Math.round(argon2.perSec),
+    });
+  } finally {
+    log(`\nstopping services and dropping namespace ${platform.namespace}`);
+    await destroy();
+  }
+
+  for (const row of rows) {
+    if (row.non2xx || row.errors || row.timeouts)
+      notes.push(
+        `${row.id}: ${row.non2xx ?? 0} non-2xx, ${row.errors ?? 0} errors, ${row.timeouts ?? 0} timeouts`,
+      );
+  }
+  const mean = (variant, pick) => {
+    const of = rows
+      .filter((r) => r.variant === variant)
+      .map(pick)
+      .filter((v) => v !== undefined);
+    return of.length ? of.reduce((a, b) => a + b, 0) / of.length : undefined;
+  };
+  const rps = (v) => mean(v, (r) => r.okPerSec);
+  const cpuPerReq = (v) => mean(v, (r) => r.cpuMsPerOp?.gateway);
+  const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
+  const authCpuUs = (v) => {
+    const d = cpuPerReq(v) - cpuPerReq('http.gateway-no-auth');
+    return Number.isFinite(d) ? +(d * 1000).toFixed(1) : null;
+  };
+  const ratios = {
+    // goal: at least 0.95 (authentication costs at most 5 % of throughput)
+    jwt_vs_noAuth: ratio(rps('http.gateway-jwt'), rps('http.gateway-no-auth')),
+    apiKey_vs_noAuth: ratio(rps('http.gateway-api-key'), rps('http.gateway-no-auth')),
+    // the gateway's CPU per request with authentication, over without
+    jwtCpuPerRequest_vs_noAuth: ratio(
+      cpuPerReq('http.gateway-jwt'),
+      cpuPerReq('http.gateway-no-auth'),
+    ),
+    apiKeyCpuPerRequest_vs_noAuth: ratio(
+      cpuPerReq('http.gateway-api-key'),
+      cpuPerReq('http.gateway-no-auth'),
+    ),
+    // µs of gateway CPU that authentication adds per request, against one jose verification
+    jwtAuthCpuPerRequest_us: authCpuUs('http.gateway-jwt'),
+    apiKeyAuthCpuPerRequest_us: authCpuUs('http.gateway-api-key'),
+    joseVerify_us: byId['jose.verify-loop']?.usPerVerify ?? null,
+    // goal: at least 0.8
+    logins_vs_argon2Verify: ratio(byId['http.login']?.okPerSec, byId['argon2.verify']?.perSec),
+  };
+
+  process.stderr.write('\n');
+  process.stderr.write(
+    table(
+      rows.map((r) => ({
+        row: r.id,
+        kind: r.kind,
+        rate: r.okPerSec ?? r.perSec,
+        p50: r.p50_ms,
+        p99: r.p99_ms,
+        gatewayCpu: r.cpuMsPerOp?.gateway,
+        verify: r.usPerVerify,
+      })),
+      [
+        { key: 'row', title: 'row', align: 'left' },
+        { key: 'kind', title: 'kind', align: 'left' },
+        { key: 'rate', title: 'ok/s' },
+        { key: 'p50', title: 'p50 ms' },
+        { key: 'p99', title: 'p99 ms' },
+        { key: 'gatewayCpu', title: 'gateway ms/req' },
+        { key: 'verify', title: 'µs/verify' },
+      ],
+    ),
+  );
+  process.stderr.write('\nratios (same run)\n');
+  for (const [k, v] of Object.entries(ratios)) process.stderr.write(`  ${k.padEnd(32)} ${v}\n`);
+  for (const note of notes) process.stderr.write(`  - ${note}\n`);
+  return {
+    settings: {
+      durationS: DURATION_S,
+      connections: CONNECTIONS,
+      rounds: ROUNDS,
+      loginConcurrency: LOGIN_CONCURRENCY,
+      pinned: PIN,
+    },
+    rows,
+    ratios,
+    notes,
+  };
+}
+
+async function post(gatewayUrl, path, headers, body) {
+  const response = await fetch(`${gatewayUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (response.status !== 201)
+    throw new Error(`POST ${path} answered ${response.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** argon2-verify.mjs in a process of its own, on both cores like the identity service. */
+function argon2Baseline() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`${HERE}argon2-verify.mjs`], {
+      env: {
+        ...process.env,
+        CONCURRENCY: String(LOGIN_CONCURRENCY),
+        DURATION_S: String(DURATION_S),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    pin(child.pid, ALL_CPUS); // this process is pinned to the load generator's CPU
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim()))
+        : reject(new Error(`argon2-verify exited with ${code}`)),
+    );
+  });
+}
