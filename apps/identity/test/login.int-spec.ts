@@ -8,12 +8,15 @@ import {
   UserRpc,
   type TokenSet,
 } from '@tenantry/contracts';
+import { query, TenantTransactions } from '@tenantry/persistence';
 import { startRedisServer, type ServerProcess } from '@tenantry/testing';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { AuthSettingsService } from '../src/auth-settings/auth-settings.service.js';
 import { sha256Hex } from '../src/core/secret-token.js';
+import { CredentialLookupRepository } from '../src/credential-lookup/credential-lookup.repository.js';
 import { OperatorService } from '../src/operators/operator.service.js';
 import { PasswordHasher } from '../src/passwords/password.hasher.js';
+import { UserRepository } from '../src/users/user.repository.js';
 import { client, IdentityHarness } from './identity.harness.js';
 
 const ADMIN_EMAIL = 'Root@Operators.test';
@@ -329,6 +332,41 @@ describe('login', () => {
     ).toMatchObject({ reason: 'INVALID_CREDENTIALS' });
   });
 
+  it('refuses a known account past its IP limit too, before its password is checked, counting no attempt', async () => {
+    const tenant = h.addTenant('throttle-known');
+    await h.activeUser(tenant.id, 'known@throttle.test', 'the known password');
+    const ip = client();
+    for (let i = 0; i < 30; i++)
+      await h.failure(AuthRpc.login, {
+        email: `u${i}@throttle-known.test`,
+        password: 'whatever password',
+        client: ip,
+      });
+    const verify = jest.spyOn(h.get(PasswordHasher), 'verify');
+    try {
+      for (let i = 0; i < 6; i++) {
+        expect(
+          await h.failure(AuthRpc.login, {
+            email: 'known@throttle.test',
+            password: 'the known password',
+            client: ip,
+          }),
+        ).toMatchObject({ code: ErrorCode.RateLimited, reason: 'AUTH_RATE_LIMITED' });
+      }
+      expect(verify).not.toHaveBeenCalled();
+    } finally {
+      verify.mockRestore();
+    }
+    // Six refusals counted nothing toward the account's lockout (threshold 5).
+    await expect(
+      h.call(AuthRpc.login, {
+        email: 'known@throttle.test',
+        password: 'the known password',
+        client: client(),
+      }),
+    ).resolves.toMatchObject({ tokenType: 'Bearer' });
+  });
+
   it('asks for the tenant when an email has accounts in several, only once the password was right', async () => {
     const a = h.addTenant('multi-a');
     const b = h.addTenant('multi-b');
@@ -377,6 +415,95 @@ describe('login', () => {
       code: ErrorCode.Unauthenticated,
       reason: 'PASSWORD_EXPIRED',
     });
+  });
+
+  it('reads the account in one round trip as the tenant the lookup names, under its row-level security', async () => {
+    const a = h.addTenant('rls-a');
+    const b = h.addTenant('rls-b');
+    const { userId } = await h.activeUser(a.id, 'one@rls.test', 'the password of one in a');
+    await h.activeUser(b.id, 'other@rls.test', 'the password of other in b');
+    const tx = h.get(TenantTransactions);
+    const lookup = h.get(CredentialLookupRepository);
+    const users = h.get(UserRepository);
+    // No tenant filter of its own: only row-level security decides which users it sees.
+    const tenantsSeen = query(
+      { name: 'test.tenants-of-all-users', text: `SELECT DISTINCT tenant_id FROM users` },
+      [],
+      (rows) => rows.map((row) => row.tenant_id),
+    );
+    expect(
+      await tx.batch(lookup.tenantOf('email', 'one@rls.test'), [
+        tenantsSeen,
+        users.findByEmailStatement('one@rls.test'),
+        users.findByEmailStatement('other@rls.test'),
+      ]),
+    ).toEqual([[a.id], expect.objectContaining({ id: userId, tenantId: a.id }), null]);
+    expect(await tx.batch(lookup.tenantOf('email', 'nobody@rls.test'), [tenantsSeen])).toEqual([
+      [],
+    ]);
+
+    // The tenant comes from the lookup, nothing searches across tenants: point the email at
+    // tenant b and the right password finds no account.
+    const login = () =>
+      h.call(AuthRpc.login, {
+        email: 'one@rls.test',
+        password: 'the password of one in a',
+        client: client(),
+      });
+    await expect(login()).resolves.toMatchObject({ tokenType: 'Bearer' });
+    await h.db.query(
+      `UPDATE credential_lookup SET tenant_id = $1 WHERE kind = 'email' AND public_id = $2`,
+      [b.id, 'one@rls.test'],
+    );
+    await expect(login()).rejects.toMatchObject({ reason: 'INVALID_CREDENTIALS' });
+    await h.db.query(
+      `UPDATE credential_lookup SET tenant_id = $1 WHERE kind = 'email' AND public_id = $2`,
+      [a.id, 'one@rls.test'],
+    );
+    await expect(login()).resolves.toMatchObject({ tokenType: 'Bearer' });
+  });
+
+  it('commits the session, its refresh token and lookup, last_login_at and the audit together', async () => {
+    const tenant = h.addTenant('commit');
+    const { userId } = await h.activeUser(tenant.id, 'sign@commit.test', 'the commit password');
+    const result = await h.call(AuthRpc.login, {
+      email: 'sign@commit.test',
+      password: 'the commit password',
+      client: client(),
+    });
+    if (!isTokenSet(result)) throw new Error('expected tokens');
+    const sid = (await verifyAccessToken(h, result.accessToken)).payload.sid as string;
+    const refreshId = result.refreshToken.split('.')[0]!;
+    const [session] = await h.db.query(`SELECT * FROM sessions WHERE id = $1`, [sid]);
+    expect(session).toMatchObject({
+      tenant_id: tenant.id,
+      user_id: userId,
+      amr: ['pwd'],
+      ip: expect.stringMatching(/^10\./),
+      user_agent: 'identity-int-spec',
+      revoked_at: null,
+    });
+    const [token] = await h.db.query(`SELECT * FROM refresh_tokens WHERE id = $1`, [refreshId]);
+    expect(token).toMatchObject({
+      tenant_id: tenant.id,
+      session_id: sid,
+      parent_id: null,
+      used_at: null,
+      secret_hash: sha256Hex(result.refreshToken.split('.')[1]!),
+    });
+    expect(token.expires_at).toEqual(session.expires_at);
+    expect(
+      await h.db.query(
+        `SELECT tenant_id FROM credential_lookup WHERE kind = $1 AND public_id = $2`,
+        ['refresh_token', refreshId],
+      ),
+    ).toEqual([{ tenant_id: tenant.id }]);
+    const [user] = await h.db.query(`SELECT last_login_at FROM users WHERE id = $1`, [userId]);
+    expect(user.last_login_at.getTime()).toBeGreaterThanOrEqual(session.created_at.getTime());
+    const [event] = await h.auditEvents(
+      (e) => e.action === 'login.succeeded' && e.data?.sessionId === sid,
+    );
+    expect(event!).toMatchObject({ tenantId: tenant.id, actor: { type: 'user', id: userId } });
   });
 
   it('its access token names the signing key (kid) that the JWKS publishes', async () => {

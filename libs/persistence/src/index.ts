@@ -3,6 +3,16 @@ export { bootstrapDatabase } from './bootstrap-database.js';
 export { enableTenantRls, runMigrations, type MigrationClass } from './migrations.js';
 export { setTenant, withTenant } from './tenant-transactions.js';
 export { Sql, type PreparedStatement } from './sql.js';
+export {
+  CURRENT_TENANT,
+  query,
+  statement,
+  tenantFrom,
+  type Results,
+  type Row,
+  type Statement,
+  type TenantQuery,
+} from './statements.js';
 export { isTransientDbError } from './transient-error.js';
 export {
   PersistenceModule,
@@ -15,6 +25,7 @@ export {
   outboxAudit,
   outboxAuditFact,
   outboxEvent,
+  outboxStatements,
   type AuditFact,
   type OutboxMessage,
 } from './outbox/outbox.js';

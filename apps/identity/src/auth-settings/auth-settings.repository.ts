@@ -1,10 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthSettings } from '@tenantry/contracts';
-import { TenantTransactions } from '@tenantry/persistence';
+import {
+  CURRENT_TENANT,
+  query,
+  TenantTransactions,
+  type PreparedStatement,
+  type Statement,
+} from '@tenantry/persistence';
 import type { EntityManager } from 'typeorm';
 
 /** The stored settings of a tenant: any subset of the fields (the rest are the defaults). */
 export type StoredAuthSettings = Partial<Omit<AuthSettings, 'tenantId'>>;
+
+const FIND_CURRENT: PreparedStatement = {
+  name: 'auth-settings.find-current',
+  text: `SELECT settings FROM auth_settings WHERE tenant_id = ${CURRENT_TENANT}`,
+};
 
 /** The only code that touches auth_settings; every query runs under the tenant's row-level security. */
 @Injectable()
@@ -18,6 +29,15 @@ export class AuthSettingsRepository {
       [tenantId],
     );
     return row?.settings ?? null;
+  }
+
+  /** `find` as a statement of a batch (TenantTransactions.batch): the settings of the tenant it runs as. */
+  findStatement(): Statement<StoredAuthSettings | null> {
+    return query(
+      FIND_CURRENT,
+      [],
+      ([row]) => (row?.settings as StoredAuthSettings | undefined) ?? null,
+    );
   }
 
   /**

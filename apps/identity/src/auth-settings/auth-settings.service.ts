@@ -4,7 +4,7 @@ import {
   UpdateAuthSettingsBodySchema,
   type AuthSettings,
 } from '@tenantry/contracts';
-import { addToOutbox, Outbox, TenantTransactions } from '@tenantry/persistence';
+import { addToOutbox, Outbox, TenantTransactions, type Statement } from '@tenantry/persistence';
 import type { EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import { auditEvent } from '../core/audit.js';
@@ -37,6 +37,11 @@ export class AuthSettingsService {
   /** `get` in the caller's tenant transaction. */
   async getIn(manager: EntityManager, tenantId: string): Promise<AuthSettings> {
     return effectiveSettings(tenantId, await this.settings.find(manager, tenantId));
+  }
+
+  /** What the tenant a batch runs as has stored (TenantTransactions.batch; then `effectiveSettings`). */
+  storedStatement(): Statement<StoredAuthSettings | null> {
+    return this.settings.findStatement();
   }
 
   /** Changes the given fields, keeps the others; audited (auth-settings.updated) in the same transaction. */

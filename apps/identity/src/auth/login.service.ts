@@ -10,10 +10,10 @@ import {
   type MfaVerifyRequestSchema,
   type TokenSet,
 } from '@tenantry/contracts';
-import { addToOutbox, Outbox, TenantTransactions } from '@tenantry/persistence';
+import { Outbox, outboxStatements, TenantTransactions } from '@tenantry/persistence';
 import type { EntityManager } from 'typeorm';
 import type { z } from 'zod';
-import { AuthSettingsService } from '../auth-settings/auth-settings.service.js';
+import { AuthSettingsService, effectiveSettings } from '../auth-settings/auth-settings.service.js';
 import { auditEvent, principalActor, SYSTEM_ACTOR } from '../core/audit.js';
 import { AuditWriter } from '../core/audit-writer.js';
 import { normalizeEmail } from '../core/email.js';
@@ -26,7 +26,9 @@ import {
   accountSubject,
   PasswordAttempts,
   unknownEmailSubject,
+  type PerIpLimit,
 } from '../passwords/password-attempts.js';
+import type { LockoutRules } from '../passwords/lockout.js';
 import { AttemptErrorReason } from '../passwords/password.errors.js';
 import { PasswordHasher } from '../passwords/password.hasher.js';
 import { passwordExpired } from '../passwords/password.policy.js';
@@ -83,21 +85,20 @@ export class LoginService {
    * password). An unknown slug is like an unknown email.
    */
   async login(request: LoginRequest): Promise<LoginResult> {
-    await this.throttle.perIp(
-      'login',
-      request.client.ip,
-      this.identitySettings.loginAttemptsPerIpPerMinute,
-    );
     const email = normalizeEmail(request.email);
     const tenant =
       request.tenant === undefined ? undefined : await this.tenants.bySlug(request.tenant);
-    let tenantIds = await this.lookup.tenantsOf('email', email);
-    if (request.tenant !== undefined)
-      tenantIds = tenant && tenantIds.includes(tenant.id) ? [tenant.id] : [];
-    const accounts = await this.accounts(tenantIds, email);
+    const found =
+      tenant === null
+        ? { accounts: [], rules: DEFAULT_AUTH_SETTINGS }
+        : await this.accounts(email, tenant?.id);
+    const { accounts } = found;
     if (accounts.length === 1) return this.passwordStep(accounts[0]!, request);
-    if (accounts.length > 1) return this.ambiguous(accounts, request);
-    return this.unknown(email, tenant?.id ?? PLATFORM_TENANT_ID, request);
+    if (accounts.length > 1) {
+      await this.throttle.perIp('login', request.client.ip, this.loginsPerIp);
+      return this.ambiguous(accounts, request);
+    }
+    return this.unknown(email, tenant?.id ?? PLATFORM_TENANT_ID, found.rules, request);
   }
 
   /**
@@ -107,11 +108,7 @@ export class LoginService {
    * toward the lockout; the challenge is consumed by the sign-in it completes.
    */
   async verifyMfa(request: MfaVerifyRequest): Promise<SignedIn> {
-    await this.throttle.perIp(
-      'login',
-      request.client.ip,
-      this.identitySettings.loginAttemptsPerIpPerMinute,
-    );
+    await this.throttle.perIp('login', request.client.ip, this.loginsPerIp);
     const challenge = await this.challenges.find(request.challengeToken);
     if (!challenge) throw AuthErrors.mfaChallengeInvalid();
     const { tenantId, userId } = challenge;
@@ -174,25 +171,25 @@ export class LoginService {
     extraAction?: string,
   ): Promise<TokenSet> {
     const { tenantId, user, settings } = account;
-    const issued = await this.tx.run(tenantId, async (manager) => {
-      const issued = await this.sessions.open(manager, {
-        tenantId,
-        userId: user.id,
-        amr,
-        authTime,
-        client,
-        lifetimeSeconds: settings.refreshTokenTtlSeconds,
-      });
-      await this.users.recordLogin(manager, tenantId, user.id, new Date());
-      const data = { sessionId: issued.session.id, amr };
-      await addToOutbox(manager, [
+    const opened = this.sessions.open({
+      tenantId,
+      userId: user.id,
+      amr,
+      authTime,
+      client,
+      lifetimeSeconds: settings.refreshTokenTtlSeconds,
+    });
+    const data = { sessionId: opened.session.id, amr };
+    await this.tx.batch(tenantId, [
+      ...opened.statements,
+      this.users.recordLoginStatement(tenantId, user.id, new Date()),
+      ...outboxStatements([
         ...(extraAction ? [this.loginAudit(account, extraAction, client, data)] : []),
         this.loginAudit(account, 'login.succeeded', client, data),
-      ]);
-      return issued;
-    });
+      ]),
+    ]);
     this.outbox.kick();
-    return this.sessions.tokens(issued, user.roles, settings.accessTokenTtlSeconds);
+    return this.sessions.tokens(opened, user.roles, settings.accessTokenTtlSeconds);
   }
 
   /** An MFA challenge for an account whose password was right (the attempt is taken back). */
@@ -219,18 +216,36 @@ export class LoginService {
     return user && { tenantId, user, settings: await this.authSettings.getIn(manager, tenantId) };
   }
 
-  private async accounts(tenantIds: string[], email: string): Promise<Account[]> {
-    const found = await Promise.all(
-      tenantIds.map((tenantId) =>
-        this.tx.run(tenantId, async (manager) => {
-          const user = await this.users.findByEmail(manager, tenantId, email);
-          return (
-            user && { tenantId, user, settings: await this.authSettings.getIn(manager, tenantId) }
-          );
-        }),
-      ),
+  /**
+   * The accounts the email could mean, with their tenants' rules: in the tenants its
+   * credential lookup names (only the one given, if one is). One round trip runs as that
+   * tenant (the given one, or the first the lookup names) and reads the lookup, the user
+   * and the settings under its row-level security; an email with accounts in several
+   * tenants and no tenant given takes one more per further tenant. `rules` are the given
+   * tenant's (the platform's defaults without one), for an email with no account.
+   */
+  private async accounts(
+    email: string,
+    tenantId?: string,
+  ): Promise<{ accounts: Account[]; rules: LockoutRules }> {
+    const [tenantIds, user, stored] = await this.tx.batch(
+      tenantId ?? this.lookup.tenantOf('email', email),
+      [
+        this.lookup.tenantsOfStatement('email', email),
+        this.users.findByEmailStatement(email),
+        this.authSettings.storedStatement(),
+      ],
     );
-    return found.filter((account): account is Account => account !== null);
+    const found: Account[] =
+      user && tenantIds.includes(user.tenantId)
+        ? [{ tenantId: user.tenantId, user, settings: effectiveSettings(user.tenantId, stored) }]
+        : [];
+    if (tenantId !== undefined)
+      return { accounts: found, rules: effectiveSettings(tenantId, stored) };
+    const others = await Promise.all(
+      tenantIds.slice(1).map(async (other) => (await this.accounts(email, other)).accounts),
+    );
+    return { accounts: [...found, ...others.flat()], rules: DEFAULT_AUTH_SETTINGS };
   }
 
   /** One account: lockout, password, status, expiry, then tokens or a challenge. */
@@ -239,7 +254,7 @@ export class LoginService {
     const subject = accountSubject(tenantId, user.id);
     let attempt: number;
     try {
-      attempt = await this.attempts.begin(subject, settings);
+      attempt = await this.attempts.begin(subject, settings, this.perIp(request));
     } catch (error) {
       if (isLocked(error))
         await this.audit.record([
@@ -306,14 +321,14 @@ export class LoginService {
   }
 
   /** No account: the same work as a wrong password (dummy verification, counted attempt, audit). */
-  private async unknown(email: string, tenantId: string, request: LoginRequest): Promise<never> {
-    // The rules of the tenant named, so that an unknown email locks like a known one there.
-    const rules =
-      tenantId === PLATFORM_TENANT_ID
-        ? DEFAULT_AUTH_SETTINGS
-        : await this.authSettings.get(tenantId);
+  private async unknown(
+    email: string,
+    tenantId: string,
+    rules: LockoutRules,
+    request: LoginRequest,
+  ): Promise<never> {
     const subject = unknownEmailSubject(email);
-    const attempt = await this.attempts.begin(subject, rules);
+    const attempt = await this.attempts.begin(subject, rules, this.perIp(request));
     await this.hasher.verifyNothing(request.password);
     await this.attempts.failed(subject, attempt, rules);
     await this.audit.record([
@@ -356,6 +371,15 @@ export class LoginService {
     }
     const factor = await this.mfa.verifyIn(manager, tenantId, user.id, code);
     return factor ? { factor } : null;
+  }
+
+  private get loginsPerIp(): number {
+    return this.identitySettings.loginAttemptsPerIpPerMinute;
+  }
+
+  /** The request's count against its IP's login limit, taken with the account's attempt (one round trip). */
+  private perIp(request: LoginRequest): PerIpLimit {
+    return this.throttle.perIpLimit('login', request.client.ip, this.loginsPerIp);
   }
 
   private loginAudit(

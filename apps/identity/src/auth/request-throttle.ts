@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS } from '@tenantry/runtime';
 import type { Redis } from 'ioredis';
+import type { PerIpLimit } from '../passwords/password-attempts.js';
 import { orUnavailable } from '../passwords/password.errors.js';
 import { AuthErrors } from './auth.errors.js';
 
@@ -31,7 +32,7 @@ export class RequestThrottle {
   ): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
     const [count, ttl] = await orUnavailable(
       () =>
-        this.redis.eval(HIT, 1, `throttle:${bucket}:${key}`, windowSeconds) as Promise<
+        this.redis.eval(HIT, 1, throttleKey(bucket, key), windowSeconds) as Promise<
           [number, number]
         >,
     );
@@ -43,4 +44,19 @@ export class RequestThrottle {
     const { allowed, retryAfterSeconds } = await this.hit(bucket, ip, limit, 60);
     if (!allowed) throw AuthErrors.rateLimited(retryAfterSeconds);
   }
+
+  /**
+   * `perIp`'s counter, for PasswordAttempts.begin to count in the same round trip as the
+   * attempt (the same key, window and refusal).
+   */
+  perIpLimit(bucket: string, ip: string, limit: number): PerIpLimit {
+    return {
+      key: throttleKey(bucket, ip),
+      limit,
+      windowSeconds: 60,
+      refusal: AuthErrors.rateLimited,
+    };
+  }
 }
+
+const throttleKey = (bucket: string, key: string) => `throttle:${bucket}:${key}`;

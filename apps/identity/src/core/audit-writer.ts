@@ -1,9 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { addToOutbox, Outbox, TenantTransactions, type OutboxMessage } from '@tenantry/persistence';
+import {
+  Outbox,
+  outboxStatements,
+  TenantTransactions,
+  type OutboxMessage,
+} from '@tenantry/persistence';
 
 /**
  * Audit events that belong to no business transaction (a failed login, a lockout): written
- * to the outbox in a transaction of their own, then published.
+ * to the outbox in a transaction of their own (one statement, one round trip), then published.
  */
 @Injectable()
 export class AuditWriter {
@@ -15,7 +20,7 @@ export class AuditWriter {
   /** Commits the events to the outbox (they are published even if this process dies next). */
   async record(events: OutboxMessage[]): Promise<void> {
     if (!events.length) return;
-    await this.tx.runGlobal((manager) => addToOutbox(manager, events));
+    await this.tx.batchGlobal(outboxStatements(events));
     this.outbox.kick();
   }
 }

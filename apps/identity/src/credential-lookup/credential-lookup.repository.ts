@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Sql, type PreparedStatement } from '@tenantry/persistence';
+import {
+  query,
+  Sql,
+  statement,
+  tenantFrom,
+  type PreparedStatement,
+  type Statement,
+  type TenantQuery,
+} from '@tenantry/persistence';
 import type { EntityManager } from 'typeorm';
 
 /** What a public identifier is: a login email, an API key prefix, a refresh token id, a user token id. */
@@ -8,6 +16,14 @@ export type CredentialKind = 'email' | 'api_key' | 'refresh_token' | 'user_token
 const TENANTS_OF: PreparedStatement = {
   name: 'credential-lookup.tenants-of',
   text: 'SELECT tenant_id FROM credential_lookup WHERE kind = $1 AND public_id = $2 ORDER BY tenant_id LIMIT 100',
+};
+const FIRST_TENANT_OF: PreparedStatement = {
+  name: 'credential-lookup.first-tenant-of',
+  text: 'SELECT tenant_id FROM credential_lookup WHERE kind = $1 AND public_id = $2 ORDER BY tenant_id LIMIT 1',
+};
+const ADD: PreparedStatement = {
+  name: 'credential-lookup.add',
+  text: 'INSERT INTO credential_lookup (kind, public_id, tenant_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
 };
 
 /**
@@ -25,6 +41,27 @@ export class CredentialLookupRepository {
     return rows.map((row) => row.tenant_id);
   }
 
+  /**
+   * The first of the tenants the identifier belongs to (as `tenantsOf` orders them), as the
+   * tenant a batch runs as (TenantTransactions.batch): one round trip finds the tenant and
+   * reads under its row-level security.
+   */
+  tenantOf(kind: CredentialKind, publicId: string): TenantQuery {
+    return tenantFrom(FIRST_TENANT_OF, [kind, publicId]);
+  }
+
+  /** `tenantsOf` as a statement of a batch. */
+  tenantsOfStatement(kind: CredentialKind, publicId: string): Statement<string[]> {
+    return query(TENANTS_OF, [kind, publicId], (rows) =>
+      rows.map((row) => row.tenant_id as string),
+    );
+  }
+
+  /** `add` as a statement of the batch that stores the credential. */
+  addStatement(kind: CredentialKind, publicId: string, tenantId: string): Statement {
+    return statement(ADD, [kind, publicId, tenantId]);
+  }
+
   /** Records the identifier in the caller's transaction, so it exists exactly when its credential does. */
   async add(
     manager: EntityManager,
@@ -32,10 +69,7 @@ export class CredentialLookupRepository {
     publicId: string,
     tenantId: string,
   ): Promise<void> {
-    await manager.query(
-      `INSERT INTO credential_lookup (kind, public_id, tenant_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-      [kind, publicId, tenantId],
-    );
+    await manager.query(ADD.text, [kind, publicId, tenantId]);
   }
 
   /** Forgets identifiers of one tenant, in the caller's transaction. */

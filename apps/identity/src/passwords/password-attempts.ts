@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS } from '@tenantry/runtime';
+import type { AppError } from '@tenantry/contracts';
 import type { Redis } from 'ioredis';
 import { auditEvent, principalActor } from '../core/audit.js';
 import { AuditWriter } from '../core/audit-writer.js';
@@ -8,11 +9,23 @@ import { beforeVerification, type LockoutRules } from './lockout.js';
 import { AttemptErrors, orUnavailable } from './password.errors.js';
 
 /**
- * KEYS: failures, in flight, lock. A locked account: {-1, lock ttl ms}. Otherwise the attempt
- * joins those in flight (the key expires a minute after the last one, should a process die
- * mid-check) and gets {failures, in flight}; the caller takes it back when it may not go on.
+ * KEYS: failures, in flight, lock[, per-IP counter]; ARGV: [IP limit, IP window seconds].
+ * With the fourth key, the request first counts against its IP's fixed window (as
+ * RequestThrottle.hit does), and one past the limit gets {-2, seconds left} and nothing
+ * else. A locked account: {-1, lock ttl ms}. Otherwise the attempt joins those in flight
+ * (the key expires a minute after the last one, should a process die mid-check) and gets
+ * {failures, in flight}; the caller takes it back when it may not go on.
  */
 const BEGIN = `
+if #KEYS == 4 then
+  local hits = redis.call('INCR', KEYS[4])
+  if hits == 1 then redis.call('EXPIRE', KEYS[4], ARGV[2]) end
+  if hits > tonumber(ARGV[1]) then
+    local left = redis.call('TTL', KEYS[4])
+    if left < 0 then redis.call('EXPIRE', KEYS[4], ARGV[2]); left = tonumber(ARGV[2]) end
+    return {-2, left}
+  end
+end
 local ttl = redis.call('PTTL', KEYS[3])
 if ttl > 0 then return {-1, ttl} end
 local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -45,6 +58,17 @@ const SUCCEED = `
 if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
 redis.call('DEL', KEYS[1], KEYS[3])
 return 1`;
+
+/**
+ * A per-IP limit that `begin` counts the request against in the same round trip, before the
+ * attempt joins the checks (RequestThrottle.limit); `refusal` is the error past it.
+ */
+export interface PerIpLimit {
+  key: string;
+  limit: number;
+  windowSeconds: number;
+  refusal: (retryAfterSeconds: number) => AppError;
+}
 
 /** Whose attempts a counter counts: an account, or an email that has none (so both lock alike). */
 export interface AttemptSubject {
@@ -80,13 +104,17 @@ export class PasswordAttempts {
 
   /**
    * Joins the checks in flight, or throws: ACCOUNT_LOCKED while locked, TOO_MANY_ATTEMPTS
-   * (retry in a second) when this check could take the account past its threshold.
-   * Returns the failures so far.
+   * (retry in a second) when this check could take the account past its threshold, and
+   * `perIp.refusal` past the IP's limit (counted first, when given). Returns the failures so far.
    */
-  async begin(subject: AttemptSubject, rules: LockoutRules): Promise<number> {
+  async begin(subject: AttemptSubject, rules: LockoutRules, perIp?: PerIpLimit): Promise<number> {
     const [failures, second] = await orUnavailable(
-      () => this.redis.eval(BEGIN, 3, ...keys(subject)) as Promise<[number, number]>,
+      () =>
+        (perIp
+          ? this.redis.eval(BEGIN, 4, ...keys(subject), perIp.key, perIp.limit, perIp.windowSeconds)
+          : this.redis.eval(BEGIN, 3, ...keys(subject))) as Promise<[number, number]>,
     );
+    if (failures === -2) throw perIp!.refusal(second);
     const decision = beforeVerification(
       failures < 0
         ? { lockTtlMs: second, failures: 0, inFlight: 0 }

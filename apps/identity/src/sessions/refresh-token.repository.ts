@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import { statement, type PreparedStatement, type Statement } from '@tenantry/persistence';
 import type { EntityManager } from 'typeorm';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
+
+const INSERT: PreparedStatement = {
+  name: 'refresh-tokens.insert',
+  text: `INSERT INTO refresh_tokens (id, tenant_id, session_id, secret_hash, parent_id, created_at, expires_at, used_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+};
 
 /** The only code that touches refresh_tokens; every method runs in the caller's tenant transaction. */
 @Injectable()
@@ -8,6 +15,20 @@ export class RefreshTokenRepository {
   /** Stores a new refresh token (its secret only as a hash) in the caller's transaction. */
   async insert(manager: EntityManager, token: RefreshTokenEntity): Promise<void> {
     await manager.insert(RefreshTokenEntity, token);
+  }
+
+  /** `insert` as a statement of the caller's batch (TenantTransactions.batch). */
+  insertStatement(token: RefreshTokenEntity): Statement {
+    return statement(INSERT, [
+      token.id,
+      token.tenantId,
+      token.sessionId,
+      token.secretHash,
+      token.parentId,
+      token.createdAt,
+      token.expiresAt,
+      token.usedAt,
+    ]);
   }
 
   /** The token, locked until the transaction ends: concurrent refreshes of it take turns. */

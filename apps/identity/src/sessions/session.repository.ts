@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { TenantTransactions } from '@tenantry/persistence';
+import {
+  statement,
+  TenantTransactions,
+  type PreparedStatement,
+  type Statement,
+} from '@tenantry/persistence';
 import type { EntityManager } from 'typeorm';
 import { SessionEntity } from './session.entity.js';
 
@@ -35,6 +40,12 @@ function toEntity(row: SessionRow): SessionEntity {
   });
 }
 
+const INSERT: PreparedStatement = {
+  name: 'sessions.insert',
+  text: `INSERT INTO sessions (id, tenant_id, user_id, amr, auth_time, ip, user_agent, created_at, last_used_at, expires_at, revoked_at, revoked_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+};
+
 /** Which sessions of a user to revoke: one, or all (but one). */
 export interface RevokeWhich {
   userId: string;
@@ -50,9 +61,22 @@ export interface RevokeWhich {
 export class SessionRepository {
   constructor(@Inject(TenantTransactions) private readonly tx: TenantTransactions) {}
 
-  /** Stores a new session in the caller's transaction. */
-  async insert(manager: EntityManager, session: SessionEntity): Promise<void> {
-    await manager.insert(SessionEntity, session);
+  /** Stores a new session: a statement of the caller's batch (TenantTransactions.batch). */
+  insertStatement(session: SessionEntity): Statement {
+    return statement(INSERT, [
+      session.id,
+      session.tenantId,
+      session.userId,
+      session.amr,
+      session.authTime,
+      session.ip,
+      session.userAgent,
+      session.createdAt,
+      session.lastUsedAt,
+      session.expiresAt,
+      session.revokedAt,
+      session.revokedReason,
+    ]);
   }
 
   /** The tenant's session, revoked or not, in the caller's transaction. */

@@ -13,6 +13,7 @@ import {
   outboxEvent,
   TenantTransactions,
   type OutboxMessage,
+  type Statement,
 } from '@tenantry/persistence';
 import { v7 as uuidv7 } from 'uuid';
 import type { EntityManager } from 'typeorm';
@@ -46,6 +47,12 @@ export interface IssuedRefresh {
   refreshToken: string;
 }
 
+/** A session just opened with its first refresh token, and the statements that store them. */
+export interface OpenedSession extends IssuedRefresh {
+  /** The session, its refresh token and the token's lookup: statements of the caller's batch. */
+  statements: Statement[];
+}
+
 /** What presenting a refresh token came to; `reused` revoked the session (commit, then refuse). */
 export type RotationOutcome =
   | ({ kind: 'rotated' } & IssuedRefresh)
@@ -68,8 +75,11 @@ export class SessionService {
     @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
-  /** Opens a session with its first refresh token, in the caller's tenant transaction. */
-  async open(manager: EntityManager, request: OpenSession): Promise<IssuedRefresh> {
+  /**
+   * Opens a session with its first refresh token: the caller runs the statements in its
+   * tenant's batch (TenantTransactions.batch), with whatever else commits with them.
+   */
+  open(request: OpenSession): OpenedSession {
     const now = new Date();
     const session = Object.assign(new SessionEntity(), {
       id: uuidv7(),
@@ -85,8 +95,16 @@ export class SessionService {
       revokedAt: null,
       revokedReason: null,
     });
-    await this.sessions.insert(manager, session);
-    return { session, refreshToken: await this.issueRefresh(manager, session, null, now) };
+    const refresh = newRefreshToken(session, null, now);
+    return {
+      session,
+      refreshToken: refresh.token,
+      statements: [
+        this.sessions.insertStatement(session),
+        this.refreshTokens.insertStatement(refresh.row),
+        this.lookup.addStatement('refresh_token', refresh.row.id, session.tenantId),
+      ],
+    };
   }
 
   /** The token set of a session: a new access token (roles as given) and the refresh token. */
@@ -284,23 +302,33 @@ export class SessionService {
     parentId: string | null,
     now: Date,
   ): Promise<string> {
-    const issued = issueSecretToken();
-    await this.refreshTokens.insert(
-      manager,
-      Object.assign(new RefreshTokenEntity(), {
-        id: issued.id,
-        tenantId: session.tenantId,
-        sessionId: session.id,
-        secretHash: issued.hash,
-        parentId,
-        createdAt: now,
-        expiresAt: session.expiresAt,
-        usedAt: null,
-      }),
-    );
-    await this.lookup.add(manager, 'refresh_token', issued.id, session.tenantId);
-    return issued.token;
+    const { token, row } = newRefreshToken(session, parentId, now);
+    await this.refreshTokens.insert(manager, row);
+    await this.lookup.add(manager, 'refresh_token', row.id, session.tenantId);
+    return token;
   }
+}
+
+/** A new refresh token of the session's family: the token (shown once) and its row (the secret only hashed). */
+function newRefreshToken(
+  session: SessionEntity,
+  parentId: string | null,
+  now: Date,
+): { token: string; row: RefreshTokenEntity } {
+  const issued = issueSecretToken();
+  return {
+    token: issued.token,
+    row: Object.assign(new RefreshTokenEntity(), {
+      id: issued.id,
+      tenantId: session.tenantId,
+      sessionId: session.id,
+      secretHash: issued.hash,
+      parentId,
+      createdAt: now,
+      expiresAt: session.expiresAt,
+      usedAt: null,
+    }),
+  };
 }
 
 function toContract(session: SessionEntity): Session {

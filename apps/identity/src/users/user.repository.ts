@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PLATFORM_TENANT_ID, Roles, type User } from '@tenantry/contracts';
-import { TenantTransactions } from '@tenantry/persistence';
+import {
+  CURRENT_TENANT,
+  query,
+  statement,
+  TenantTransactions,
+  type PreparedStatement,
+  type Row,
+  type Statement,
+} from '@tenantry/persistence';
 import type { EntityManager } from 'typeorm';
 import { UserEntity } from './user.entity.js';
 
@@ -28,6 +36,34 @@ export type UserChange = Partial<
     | 'lastLoginAt'
   >
 >;
+
+const COLUMNS =
+  'id, tenant_id, email, display_name, status, roles, password_hash, password_changed_at, mfa_enabled, created_at, updated_at, last_login_at';
+const FIND_BY_EMAIL: PreparedStatement = {
+  name: 'users.find-by-email',
+  text: `SELECT ${COLUMNS} FROM users WHERE tenant_id = ${CURRENT_TENANT} AND email = $1`,
+};
+const RECORD_LOGIN: PreparedStatement = {
+  name: 'users.record-login',
+  text: `UPDATE users SET last_login_at = $3 WHERE tenant_id = $1 AND id = $2`,
+};
+
+function toEntity(row: Row): UserEntity {
+  return Object.assign(new UserEntity(), {
+    id: row.id,
+    tenantId: row.tenant_id,
+    email: row.email,
+    displayName: row.display_name,
+    status: row.status,
+    roles: row.roles,
+    passwordHash: row.password_hash,
+    passwordChangedAt: row.password_changed_at,
+    mfaEnabled: row.mfa_enabled,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastLoginAt: row.last_login_at,
+  });
+}
 
 /** `%`, `_` and `\` in a LIKE pattern stand for themselves. */
 function escapeLike(text: string): string {
@@ -80,6 +116,11 @@ export class UserRepository {
     return manager.findOneBy(UserEntity, { tenantId, email });
   }
 
+  /** `findByEmail` as a statement of a batch (TenantTransactions.batch): in the tenant the batch runs as. */
+  findByEmailStatement(email: string): Statement<UserEntity | null> {
+    return query(FIND_BY_EMAIL, [email], ([row]) => (row ? toEntity(row) : null));
+  }
+
   /** `findById` in a transaction of its own. */
   get(tenantId: string, id: string): Promise<UserEntity | null> {
     return this.tx.run(tenantId, (manager) => this.findById(manager, tenantId, id));
@@ -115,9 +156,9 @@ export class UserRepository {
     await manager.update(UserEntity, { tenantId, id }, { ...change, updatedAt: new Date() });
   }
 
-  /** Records a sign-in (last_login_at only; updated_at is about the user's data). */
-  async recordLogin(manager: EntityManager, tenantId: string, id: string, at: Date): Promise<void> {
-    await manager.update(UserEntity, { tenantId, id }, { lastLoginAt: at });
+  /** Records a sign-in (last_login_at only; updated_at is about the user's data), as a statement of a batch. */
+  recordLoginStatement(tenantId: string, id: string, at: Date): Statement {
+    return statement(RECORD_LOGIN, [tenantId, id, at]);
   }
 
   /** Deletes the user; sessions, tokens, history and MFA go with it (ON DELETE CASCADE). */

@@ -6,7 +6,9 @@ import {
   type MessageContext,
   type NatsService,
 } from '@tenantry/messaging';
+import type pg from 'pg';
 import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
 interface OutboxRow {
   seq: string;
@@ -16,13 +18,26 @@ interface OutboxRow {
   context: MessageContext | null;
 }
 
+export interface OutboxRelayOptions {
+  /** Rows published per transaction at most (200). */
+  batchSize?: number;
+  /** How often it looks for rows nobody kicked it for (500 ms). */
+  pollMs?: number;
+  /**
+   * Flushes at most this often (50 ms). A kick after a quiet spell flushes at once; kicks
+   * closer together share one flush (one transaction, one round of acks) instead of
+   * paying one each, so under load a batch carries the rows of many transactions.
+   */
+  minIntervalMs?: number;
+}
+
 const encoder = new TextEncoder();
 
 /**
  * Publishes committed outbox rows to JetStream and deletes them once JetStream
  * acked them, in one transaction per batch (`FOR UPDATE SKIP LOCKED`, so replicas
  * share the work). If NATS is down the rows wait; if the process dies between the
- * ack and the delete, the republish carries the same `Nats-Msg-Id` and is dropped
+ * ack and the commit, the republish carries the same `Nats-Msg-Id` and is dropped
  * by JetStream's de-duplication window, and consumers are idempotent by id anyway.
  */
 export class OutboxRelay {
@@ -30,11 +45,15 @@ export class OutboxRelay {
   private stopped = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** A kick came while no one was waiting for it (during a flush): flush again. */
+  private kicked = false;
+  private wakeOnKick = false;
+  private lastFlushAt = 0;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly nats: NatsService,
-    private readonly options: { batchSize?: number; pollMs?: number } = {},
+    private readonly options: OutboxRelayOptions = {},
   ) {}
 
   start(): void {
@@ -48,46 +67,65 @@ export class OutboxRelay {
     await this.loop;
   }
 
-  /** Call after committing a transaction that added messages: publishes now instead of at the next poll. */
+  /** Call after committing a transaction that added messages: publishes soon instead of at the next poll. */
   kick(): void {
-    this.wake?.();
+    this.kicked = true;
+    if (this.wakeOnKick) this.wake?.();
   }
 
-  /** Publishes one batch; returns how many rows were published. */
+  /**
+   * Publishes one batch; returns how many rows were published. Two round trips: the rows
+   * are taken (locked and deleted, in a transaction left open) in one, and that
+   * transaction commits in the other once JetStream acked every row; a failed publish
+   * rolls back, and the rows stay.
+   */
   async flushOnce(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows: OutboxRow[] = await manager.query(
-        `SELECT seq, msg_id, subject, payload, context FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.options.batchSize ?? 200],
-      );
-      if (!rows.length) return 0;
-      const ns = this.nats.options.namespace;
-      await Promise.all(
-        rows.map((row) =>
-          this.nats.js.publish(
-            ns.subject(row.subject),
-            encoder.encode(JSON.stringify(row.payload)),
-            {
-              msgID: row.msg_id,
-              headers: contextToHeaders(row.context ?? newContext(), natsHeaders()),
-            },
-          ),
-        ),
-      );
-      await manager.query(`DELETE FROM outbox WHERE seq = ANY($1::bigint[])`, [
-        rows.map((r) => r.seq),
-      ]);
+    const pool = (this.dataSource.driver as PostgresDriver).master as pg.Pool;
+    const client = await pool.connect();
+    let unusable: Error | undefined;
+    try {
+      const [, taken] = (await client.query(
+        `BEGIN; DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ${this.batchSize} FOR UPDATE SKIP LOCKED) RETURNING seq, msg_id, subject, payload, context`,
+      )) as unknown as [pg.QueryResult, pg.QueryResult<OutboxRow>];
+      const rows = taken.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+      await this.publish(rows);
+      await client.query('COMMIT');
       return rows.length;
-    });
+    } catch (error) {
+      // The rows stay. A connection that cannot even roll back leaves the pool.
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (unusable = rollbackError));
+      throw error;
+    } finally {
+      client.release(unusable);
+    }
+  }
+
+  private async publish(rows: OutboxRow[]): Promise<void> {
+    const ns = this.nats.options.namespace;
+    await Promise.all(
+      rows.map((row) =>
+        this.nats.js.publish(ns.subject(row.subject), encoder.encode(JSON.stringify(row.payload)), {
+          msgID: row.msg_id,
+          headers: contextToHeaders(row.context ?? newContext(), natsHeaders()),
+        }),
+      ),
+    );
+  }
+
+  private get batchSize(): number {
+    return Math.trunc(this.options.batchSize ?? 200);
   }
 
   private async run(): Promise<void> {
     let failures = 0;
     for (;;) {
+      this.kicked = false;
+      this.lastFlushAt = Date.now();
       try {
         const published = await this.flushOnce();
         failures = 0;
-        if (published > 0) continue;
+        // A full batch: more are waiting. Stopping: until nothing is left.
+        if (published >= this.batchSize || (this.stopped && published > 0)) continue;
         if (this.stopped) return;
       } catch (error) {
         if (this.stopped) {
@@ -99,15 +137,28 @@ export class OutboxRelay {
         if (failures++ % 20 === 0)
           this.logger.warn(`outbox publish failed, retrying: ${(error as Error).message}`);
       }
-      const waitMs = failures ? Math.min(100 * 2 ** failures, 2_000) : (this.options.pollMs ?? 500);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      if (failures) {
+        await this.sleep(Math.min(100 * 2 ** failures, 2_000), { kick: false });
+        continue;
+      }
+      if (!this.kicked) await this.sleep(this.options.pollMs ?? 500, { kick: true });
+      // Kicks that come close together share a flush.
+      const wait = (this.options.minIntervalMs ?? 50) - (Date.now() - this.lastFlushAt);
+      if (this.kicked && wait > 0) await this.sleep(wait, { kick: false });
     }
+  }
+
+  /** Waits `ms`; `stop()` ends the wait early, and so does a kick if `kick`. */
+  private sleep(ms: number, wakeBy: { kick: boolean }): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+      this.wakeOnKick = wakeBy.kick;
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
 import { Namespace, type AuditEvent } from '@tenantry/contracts';
 import { StreamManager, type NatsService } from '@tenantry/messaging';
 import {
@@ -115,6 +116,31 @@ describe('transactional outbox', () => {
       async () => (await outboxCount()) === 0 && (await streamCount()) === before + 20,
       { timeoutMs: 30_000 },
     );
+  });
+
+  it('under load, publishes the rows of many transactions in a few batches, not one each', async () => {
+    const before = await streamCount();
+    const flush = jest.spyOn(relay, 'flushOnce');
+    try {
+      const tenantId = randomUUID();
+      await Promise.all(
+        Array.from({ length: 60 }, async (_, i) => {
+          await dataSource.transaction((m) =>
+            addToOutbox(m, [outboxAudit(auditEvent(tenantId, i))]),
+          );
+          relay.kick();
+        }),
+      );
+      await waitFor(
+        '60 more published',
+        async () => (await outboxCount()) === 0 && (await streamCount()) === before + 60,
+      );
+      const batches = await Promise.all(flush.mock.results.map((r) => r.value as Promise<number>));
+      // Generous (kicks closer together than minIntervalMs share a flush): not one each.
+      expect(batches.filter((n) => n > 0).length).toBeLessThan(20);
+    } finally {
+      flush.mockRestore();
+    }
   });
 
   it('a republish of the same rows (crash between ack and delete) is de-duplicated by message id', async () => {

@@ -9,6 +9,8 @@ import { messageContext, type MessageContext } from '@tenantry/messaging';
 import { v7 as uuidv7 } from 'uuid';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import type { z } from 'zod';
+import type { PreparedStatement } from '../sql.js';
+import { statement, type Statement } from '../statements.js';
 
 /** A message waiting in the outbox: published to JetStream by the relay after the transaction commits. */
 export interface OutboxMessage {
@@ -102,6 +104,26 @@ export async function addToOutbox(
   await manager.query(
     `INSERT INTO outbox (msg_id, subject, payload, context) VALUES ${rows.join(', ')}`,
     values,
+  );
+}
+
+const INSERT_ONE: PreparedStatement = {
+  name: 'outbox.insert',
+  text: `INSERT INTO outbox (msg_id, subject, payload, context) VALUES ($1, $2, $3::jsonb, $4::jsonb)`,
+};
+
+/**
+ * `addToOutbox` as statements of a one-round-trip transaction (`TenantTransactions.batch`):
+ * the messages exist if and only if that transaction commits.
+ */
+export function outboxStatements(messages: OutboxMessage[]): Statement[] {
+  return messages.map((m) =>
+    statement(INSERT_ONE, [
+      m.msgId,
+      m.subject,
+      JSON.stringify(m.payload),
+      m.context ? JSON.stringify(m.context) : null,
+    ]),
   );
 }
 
