@@ -23,6 +23,7 @@ const LAYERS = {
   'layer:runtime': ['layer:contracts', 'layer:messaging'],
   'layer:persistence': ['layer:contracts', 'layer:messaging', 'layer:runtime'],
   'layer:launcher': ['layer:contracts'],
+  'layer:policy-engine': ['layer:contracts'],
   'layer:testing': [
     'layer:contracts',
     'layer:messaging',
@@ -31,7 +32,13 @@ const LAYERS = {
     'layer:launcher',
   ],
 };
-const SERVICE_LIBS = ['layer:contracts', 'layer:messaging', 'layer:runtime', 'layer:persistence'];
+const SERVICE_LIBS = [
+  'layer:contracts',
+  'layer:messaging',
+  'layer:runtime',
+  'layer:persistence',
+  'layer:policy-engine',
+];
 
 const NOT_THE_TEST_HARNESS = {
   'no-restricted-imports': [
