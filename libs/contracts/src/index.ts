@@ -79,6 +79,7 @@ export {
   type Tenant,
   type TenantPage,
 } from './tenants/tenant.contract.js';
+export { PolicySnapshots } from './policy/policy-snapshots.contract.js';
 export {
   AUDIT_CATEGORY_PATTERN,
   AuditActorSchema,

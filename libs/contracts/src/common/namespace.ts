@@ -40,6 +40,11 @@ export class Namespace {
     return this.name ? `${this.name.toUpperCase()}_${base}` : base;
   }
 
+  /** A JetStream key-value bucket: named like a stream (`<NS>_POLICY_SNAPSHOTS`). */
+  bucket(base: string): string {
+    return this.stream(base);
+  }
+
   database(service: string): string {
     return this.name ? `tenantry_${this.name}_${service}` : `tenantry_${service}`;
   }
