@@ -42,7 +42,7 @@ export default async function run() {
   pin(process.pid, LOADGEN_CPU);
   const admin = { email: 'bench@localhost', password: randomBytes(18).toString('base64url') };
   const platform = await Platform.create({
-    services: ['gateway', 'identity', 'tenants'],
+    services: ['gateway', 'identity', 'tenants', 'policy'],
     env: {
       TENANTRY_ADMIN_EMAIL: admin.email,
       TENANTRY_ADMIN_PASSWORD: admin.password,

@@ -73,7 +73,7 @@ export default async function run() {
   // Every gateway route needs a token: identity runs too, and its bootstrap operator signs in.
   const admin = { email: 'bench@tenantry.local', password: randomBytes(18).toString('base64url') };
   const platform = await Platform.create({
-    services: ['gateway', 'tenants', 'audit', 'identity'],
+    services: ['gateway', 'tenants', 'audit', 'identity', 'policy'],
     env: {
       LOG_LEVEL: 'warn',
       TENANTRY_ADMIN_EMAIL: admin.email,

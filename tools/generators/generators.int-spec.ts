@@ -235,9 +235,15 @@ describe('nx g @tenantry/tools:feature --tenant-scoped', () => {
       expect(read(`libs/contracts/src/${service}/${name}.contract.ts`)).toContain(
         `'${service}.${plural}.create'`,
       );
-      expect(read(`apps/gateway/src/${service}/${name}.controller.ts`)).toContain(
-        `@Controller('v1/tenants/:tenantId/${plural}')`,
-      );
+      const controller = read(`apps/gateway/src/${service}/${name}.controller.ts`);
+      expect(controller).toContain(`@Controller('v1/tenants/:tenantId/${plural}')`);
+      // Each route's permission, decided by the caller's tenant's policy.
+      expect(controller.match(/@Permission\('[^']*'\)/g)).toEqual([
+        `@Permission('${plural}:write')`,
+        `@Permission('${plural}:read')`,
+        `@Permission('${plural}:read')`,
+      ]);
+      expect(controller).not.toContain('@Allow');
       const migrations = readdirSync(path.join(scratch, `apps/${service}/src/database/migrations`));
       const migration = migrations.find((f) => f.endsWith(`-create-${plural}.ts`));
       expect(migration).toBeDefined();

@@ -5,6 +5,7 @@ export {
   ErrorCode,
   FieldErrorSchema,
   MAX_FIELD_ERRORS,
+  ObligationSchema,
   PROBLEM_TYPE_BASE,
   ProblemSchema,
   problemType,
@@ -12,6 +13,7 @@ export {
   type ErrorBody,
   type ErrorCodeInfo,
   type FieldError,
+  type Obligation,
   type Problem,
 } from './common/errors.js';
 export { ContractValidationError, parseContract, toFieldErrors } from './common/validation.js';
@@ -80,6 +82,89 @@ export {
   type TenantPage,
 } from './tenants/tenant.contract.js';
 export { PolicySnapshots } from './policy/policy-snapshots.contract.js';
+export {
+  AUTHZ_DEVICE_TRUST_LEVELS,
+  AUTHZ_PRINCIPAL_KINDS,
+  AUTHZ_REASON_KINDS,
+  AuthzActionSchema,
+  AuthzCheckRequestSchema,
+  AuthzCheckSchema,
+  AuthzContextSchema,
+  AuthzDecisionSchema,
+  AuthzDecisionsSchema,
+  AuthzExplainRequestSchema,
+  AuthzExplanationSchema,
+  AuthzPrincipalSchema,
+  AuthzReasonSchema,
+  AuthzResourceSchema,
+  type AuthzCheck,
+  type AuthzCheckRequest,
+  type AuthzContext,
+  type AuthzDecision,
+  type AuthzExplainRequest,
+} from './policy/authz.contract.js';
+export {
+  KEBAB_ID_PATTERN,
+  KebabIdSchema,
+  POLICY_ID_PATTERN,
+  POLICY_SUBJECT_TYPES,
+  PolicyIdSchema,
+  type PolicySubjectType,
+} from './policy/policy-parts.js';
+export {
+  CreateRoleBodySchema,
+  CreateRoleRequestSchema,
+  ListRolesRequestSchema,
+  RolePageSchema,
+  RoleRefSchema,
+  RoleRpc,
+  TenantRoleSchema,
+  UpdateRoleBodySchema,
+  UpdateRoleRequestSchema,
+  VariableNameSchema,
+  VariablesSchema,
+  type TenantRole,
+} from './policy/role.contract.js';
+export {
+  CreateRoleTemplateBodySchema,
+  CreateRoleTemplateRequestSchema,
+  ListRoleTemplatesRequestSchema,
+  RoleTemplatePageSchema,
+  RoleTemplateRefSchema,
+  RoleTemplateRpc,
+  RoleTemplateSchema,
+  type RoleTemplate,
+} from './policy/role-template.contract.js';
+export {
+  CreateRoleBindingBodySchema,
+  CreateRoleBindingRequestSchema,
+  ListRoleBindingsQuerySchema,
+  ListRoleBindingsRequestSchema,
+  RoleBindingPageSchema,
+  RoleBindingRefSchema,
+  RoleBindingRpc,
+  RoleBindingSchema,
+  type RoleBinding,
+} from './policy/role-binding.contract.js';
+export {
+  CreatePolicyBodySchema,
+  CreatePolicyRequestSchema,
+  DENY_SUBJECT_TYPES,
+  ListPoliciesRequestSchema,
+  PolicyPageSchema,
+  PolicyRefSchema,
+  PolicyRpc,
+  PolicySchema,
+  UpdatePolicyBodySchema,
+  UpdatePolicyRequestSchema,
+  type Policy,
+} from './policy/policy.contract.js';
+export {
+  TenantPolicyRefSchema,
+  TenantPolicyRpc,
+  TenantPolicySchema,
+  type TenantPolicy,
+} from './policy/tenant-policy.contract.js';
 export {
   AUDIT_CATEGORY_PATTERN,
   AuditActorSchema,

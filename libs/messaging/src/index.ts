@@ -28,3 +28,8 @@ export {
   type EventFollowerOptions,
   type FollowedEvent,
 } from './jetstream/event-follower.js';
+export {
+  KvFollower,
+  type KvFollowedEntry,
+  type KvFollowerOptions,
+} from './jetstream/kv-follower.js';

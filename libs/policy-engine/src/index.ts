@@ -63,3 +63,10 @@ export {
 export { explainDecision, referenceDecide, type Explanation } from './reference.js';
 export { PolicyStore, type PolicyStoreOptions, type SnapshotStatus } from './store.js';
 export { defaultPolicy, SYSTEM_ROLE_TEMPLATES, systemRoles } from './templates.js';
+export {
+  DECISION_AUDIT_CATEGORY,
+  DecisionAuditActions,
+  decisionAuditEvent,
+  shouldAudit,
+  type DecisionAuditInput,
+} from './audit.js';

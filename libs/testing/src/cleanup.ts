@@ -34,7 +34,7 @@ export const LOCAL_INFRA: InfraUrls = {
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
 };
 
-/** Removes everything a namespace left behind: its streams, databases, roles and Redis keys. */
+/** Removes everything a namespace left behind: its streams and buckets, databases, roles and Redis keys. */
 export async function cleanupNamespace(
   name: string,
   infra: InfraUrls = LOCAL_INFRA,
@@ -45,8 +45,11 @@ export async function cleanupNamespace(
   try {
     const jsm = await jetstreamManager(nc);
     const prefix = ns.stream('');
+    // Key-value buckets are streams too, named KV_<bucket> (`Namespace.bucket`).
+    const bucketPrefix = `KV_${ns.bucket('')}`;
     for await (const stream of jsm.streams.list()) {
-      if (stream.config.name.startsWith(prefix)) await jsm.streams.delete(stream.config.name);
+      const name = stream.config.name;
+      if (name.startsWith(prefix) || name.startsWith(bucketPrefix)) await jsm.streams.delete(name);
     }
   } finally {
     await nc.close();

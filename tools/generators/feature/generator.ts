@@ -165,12 +165,13 @@ export default async function featureGenerator(tree: Tree, options: FeatureOptio
     aFeature: `${/^[aeio]/.test(feature.words) ? 'an' : 'a'} ${feature.words}`,
     alias: feature.kebab[0]!,
     route: tenantScoped ? `v1/tenants/:tenantId/${features.kebab}` : `v1/${features.kebab}`,
-    // Who may call each route: operators, a tenant's admins (tenant-scoped features) and API
-    // keys with the feature's scope (`<plural>:read` / `<plural>:write`).
+    // The permission each route takes (`<plural>:read` / `<plural>:write`), in the caller's
+    // tenant's policy (tenant-scoped features: by default the tenant's admins, operators and API
+    // keys with the scope), or in the platform's (platform features: operators and platform keys).
     access: (verb: 'read' | 'write') =>
       tenantScoped
-        ? `{ operator: true, tenantRoles: [Roles.tenantAdmin], scopes: ['${features.kebab}:${verb}'] }`
-        : `{ operator: true, scopes: ['${features.kebab}:${verb}'] }`,
+        ? `'${features.kebab}:${verb}'`
+        : `'${features.kebab}:${verb}', { platform: true }`,
     serviceContractImports: importList(
       ['Cursor', 'UuidSchema'],
       [`Create${c}Request`, 'PageQuery', c, `${c}Page`],
@@ -184,7 +185,6 @@ export default async function featureGenerator(tree: Tree, options: FeatureOptio
             `${c}PageSchema`,
             `${c}Rpc`,
             `${c}Schema`,
-            'Roles',
             'strictObject',
             'UuidSchema',
           ],

@@ -4,14 +4,13 @@ import {
   AuditEventPageSchema,
   AuditEventRpc,
   PageQuerySchema,
-  Roles,
   strictObject,
   UuidSchema,
   type PageQuery,
 } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
 import type { z } from 'zod';
-import { Allow } from '../auth/access.decorators.js';
+import { Permission } from '../auth/access.decorators.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 
@@ -24,7 +23,7 @@ export class AuditEventController {
   constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
 
   @Get()
-  @Allow({ operator: true, tenantRoles: [Roles.tenantAdmin], scopes: ['audit:read'] })
+  @Permission('audit:read')
   @ApiOperation({ summary: "A tenant's audit events, newest first" })
   @ApiContract({
     status: 200,

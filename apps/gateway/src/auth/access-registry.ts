@@ -2,7 +2,7 @@ import { Inject, Injectable, RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { HealthPaths } from '@tenantry/contracts';
-import { ACCESS_METADATA, type Access, type AccessRule } from './access.decorators.js';
+import { ACCESS_METADATA, type Access, type PermissionRequirement } from './access.decorators.js';
 
 /** One route of a Nest controller and who may call it. */
 export interface RouteAccess {
@@ -19,10 +19,13 @@ export interface RouteAccess {
 
 /** What the guard needs per handler, worked out once. */
 export interface CompiledAccess {
-  public: boolean;
-  rule?: AccessRule;
+  kind: Access['kind'];
+  /** @Permission routes. */
+  requirement?: PermissionRequirement;
   /** The path parameter naming the route's tenant, if any. */
   tenantParam?: string;
+  /** `POST /v1/tenants/:tenantId/users`, for the audit log. */
+  route: string;
 }
 
 /**
@@ -41,7 +44,7 @@ export class UndeclaredRoutesError extends Error {
   constructor(readonly routes: string[]) {
     super(
       `${routes.length} route(s) declare no access rule: ${routes.join('; ')}. ` +
-        'Give each @Public() or @Allow({ operator, tenantRoles, scopes }) (apps/gateway/src/auth/access.decorators.ts); the gateway does not start until every route says who may call it.',
+        "Give each @Permission('<resource>:<action>') (or @Public(), or @Authenticated() for a route that authorizes by itself; apps/gateway/src/auth/access.decorators.ts); the gateway does not start until every route says who may call it.",
     );
     this.name = 'UndeclaredRoutesError';
   }
@@ -53,7 +56,7 @@ function joinPath(...parts: string[]): string {
 }
 
 /**
- * Every controller route and its @Public/@Allow declaration, found through Nest's
+ * Every controller route and its @Public/@Authenticated/@Permission declaration, found through Nest's
  * discovery. The guard looks rules up by handler (one map lookup); the start-up check and
  * the OpenAPI document use the list.
  */
@@ -98,10 +101,16 @@ export class AccessRegistry {
       missing.push(`${m} ${url} (registered on Fastify directly)`);
     }
     for (const route of routes) {
-      const param =
-        route.access && !route.access.public ? route.access.rule.tenantParam : undefined;
-      if (param && !route.path.split('/').includes(`:${param}`))
-        missing.push(`${route.method} ${route.path} (${route.name}: no :${param} parameter)`);
+      const access = route.access;
+      const named =
+        access?.kind === 'permission'
+          ? [access.requirement.tenantParam, ...access.requirement.params]
+          : [];
+      const segments = route.path.split('/');
+      for (const param of named) {
+        if (param && !segments.includes(`:${param}`))
+          missing.push(`${route.method} ${route.path} (${route.name}: no :${param} parameter)`);
+      }
     }
     if (missing.length) throw new UndeclaredRoutesError([...new Set(missing)]);
   }
@@ -134,7 +143,8 @@ export class AccessRegistry {
               access,
               infrastructure,
             });
-            if (access || infrastructure) this.byHandler.set(handler, compile(access, path));
+            if ((access || infrastructure) && !this.byHandler.has(handler))
+              this.byHandler.set(handler, compile(access, method, path));
           }
         }
       }
@@ -143,10 +153,15 @@ export class AccessRegistry {
   }
 }
 
-function compile(access: Access | undefined, path: string): CompiledAccess {
-  if (!access || access.public) return { public: true };
-  const segments = path.split('/');
-  const tenantParam =
-    access.rule.tenantParam ?? (segments.includes(':tenantId') ? 'tenantId' : undefined);
-  return { public: false, rule: access.rule, tenantParam };
+function compile(access: Access | undefined, method: string, path: string): CompiledAccess {
+  const route = `${method} ${path}`;
+  if (!access || access.kind === 'public') return { kind: 'public', route };
+  const declared = access.kind === 'permission' ? access.requirement.tenantParam : undefined;
+  const tenantParam = declared ?? (path.split('/').includes(':tenantId') ? 'tenantId' : undefined);
+  return {
+    kind: access.kind,
+    route,
+    tenantParam,
+    ...(access.kind === 'permission' ? { requirement: access.requirement } : {}),
+  };
 }

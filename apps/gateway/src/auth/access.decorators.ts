@@ -1,5 +1,6 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
-import { SCOPE_PATTERN, type Principal } from '@tenantry/contracts';
+import { type Principal, type PrincipalKind } from '@tenantry/contracts';
+import { parsePattern } from '@tenantry/policy-engine';
 import type { FastifyRequest } from 'fastify';
 import { AuthErrors } from './auth.errors.js';
 
@@ -10,43 +11,101 @@ declare module 'fastify' {
   }
 }
 
-/** Who may call a route. Each kind of principal is allowed only by its own field. */
-export interface AccessRule {
-  /** Platform operators. */
-  operator?: boolean;
-  /** Users of a tenant: any signed-in user ('*'), or one with one of these roles. */
-  tenantRoles?: readonly string[] | '*';
-  /** API keys that have every one of these scopes (`resource:action`). */
-  scopes?: readonly string[];
+export interface PermissionOptions {
   /**
    * The path parameter that names the route's tenant, when it is not `:tenantId`
    * (`GET /v1/tenants/:id`). A principal of another tenant gets the tenant-not-found 404.
    */
   tenantParam?: string;
+  /**
+   * Platform administration (tenants, signing keys, the platform's settings and keys): decided
+   * by the platform tenant's policy, where only operators and platform API keys can be granted
+   * anything. Without it the decision is the caller's own tenant's (operators' and platform API
+   * keys': the platform's).
+   */
+  platform?: boolean;
+  /**
+   * The kinds of principal the route serves at all, before any policy: `['user', 'operator']`
+   * for a route about the caller's own account (an API key has no profile, password or session).
+   * Every kind when absent.
+   */
+  principals?: readonly PrincipalKind[];
 }
 
-export type Access = { public: true } | { public: false; rule: AccessRule };
+/** A route's @Permission, parsed once when the code loads. */
+export interface PermissionRequirement extends PermissionOptions {
+  /** As written: `users:write`, `projects/{projectId}:write`. */
+  permission: string;
+  action: string;
+  /** The resource path, with `{param}` where a route parameter goes. */
+  resource: string;
+  /** The route parameters the resource names, in order. */
+  params: string[];
+}
+
+export type Access =
+  | { kind: 'public' }
+  | { kind: 'authenticated' }
+  | { kind: 'permission'; requirement: PermissionRequirement };
 
 export const ACCESS_METADATA = 'tenantry:access';
 
 /** Anyone may call the route, without credentials (login, health, the JWKS). */
-export const Public = () => SetMetadata(ACCESS_METADATA, { public: true } satisfies Access);
+export const Public = () => SetMetadata(ACCESS_METADATA, { kind: 'public' } satisfies Access);
 
 /**
- * Who may call the route: operators, tenant users with a role, API keys with scopes. Every
- * route has @Public() or @Allow(); the gateway refuses to start when one has neither.
+ * Any authenticated caller may call the route; the route itself decides what the caller may
+ * see (`/v1/authz/*`: answers about the caller, and about others only with `authz:check`).
  */
-export function Allow(rule: AccessRule) {
-  if (!rule.operator && !rule.tenantRoles && !rule.scopes?.length) {
-    throw new Error('@Allow() must allow someone: operator, tenantRoles or scopes');
+export const Authenticated = () =>
+  SetMetadata(ACCESS_METADATA, { kind: 'authenticated' } satisfies Access);
+
+const PARAM = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * Parses `resource:action`, where the resource may name route parameters as whole path segments
+ * below its type (`projects/{projectId}:write`). Throws, naming the problem, on anything else.
+ */
+export function parsePermission(
+  permission: string,
+  options: PermissionOptions = {},
+): PermissionRequirement {
+  const fail = (why: string) => new Error(`@Permission('${permission}'): ${why}`);
+  const params = [...permission.matchAll(PARAM)].map((m) => m[1]!);
+  const parsed = parsePattern(permission.replace(PARAM, 'x'));
+  if (typeof parsed === 'string') throw fail(`not a permission: it ${parsed}`);
+  if (parsed.action === '*' || parsed.resource === '*' || parsed.below)
+    throw fail('a route needs one action on one resource: no *');
+  const segments = permission.slice(0, permission.lastIndexOf(':')).split('/');
+  if (segments[0]!.includes('{')) throw fail('the resource type cannot be a route parameter');
+  for (const segment of segments.slice(1)) {
+    if (segment.includes('{') && !/^\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(segment))
+      throw fail(`"${segment}": a route parameter must be a whole path segment`);
   }
-  for (const scope of rule.scopes ?? []) {
-    if (!SCOPE_PATTERN.test(scope)) throw new Error(`@Allow(): "${scope}" is not a scope`);
-  }
-  return SetMetadata(ACCESS_METADATA, { public: false, rule } satisfies Access);
+  if (new Set(params).size !== params.length) throw fail('a route parameter is named twice');
+  if (options.principals && options.principals.length === 0)
+    throw fail('principals must name at least one kind');
+  return {
+    ...options,
+    permission,
+    action: parsed.action,
+    resource: permission.slice(0, permission.lastIndexOf(':')),
+    params,
+  };
 }
 
-/** The route's caller (any route with @Allow). */
+/**
+ * The permission the caller needs, decided by the caller's tenant's policy (`@tenantry/policy-engine`):
+ * `@Permission('users:write')`, `@Permission('tenants:read', { tenantParam: 'id' })`,
+ * `@Permission('projects/{projectId}:write')`. Every route has @Public(), @Authenticated() or
+ * @Permission(); the gateway refuses to start when one has none.
+ */
+export function Permission(permission: string, options: PermissionOptions = {}) {
+  const requirement = parsePermission(permission, options);
+  return SetMetadata(ACCESS_METADATA, { kind: 'permission', requirement } satisfies Access);
+}
+
+/** The route's caller (any route but the public ones). */
 export const Caller = createParamDecorator((_data: unknown, context: ExecutionContext) => {
   const principal = context.switchToHttp().getRequest<FastifyRequest>().principal;
   if (!principal) throw AuthErrors.routeUndeclared();

@@ -6,12 +6,13 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { tenantNotFound } from '@tenantry/contracts';
+import { PLATFORM_TENANT_ID, tenantNotFound, type Principal } from '@tenantry/contracts';
 import { messageContext } from '@tenantry/messaging';
 import type { FastifyRequest } from 'fastify';
+import { Authorizer } from '../authz/authorizer.js';
+import { AuthzErrors } from '../authz/authz.errors.js';
 import { RouteTable } from '../http/route-table.js';
 import { AccessRegistry, type CompiledAccess } from './access-registry.js';
-import { decide, describeRule } from './access-policy.js';
 import type { Authenticated } from './access-token.verifier.js';
 import { AuthErrors } from './auth.errors.js';
 import { Authenticator } from './authenticator.js';
@@ -22,10 +23,11 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 /**
  * The gateway's one access check, on every route (APP_GUARD): authenticates the caller,
  * puts the principal on the request and in the message context (so every NATS hop carries
- * the actor and tenant), then authorizes by the route's @Allow. A route of another tenant
- * is the tenant-not-found 404, made here and only here; a route of a tenant that does not
- * exist the same 404. At start-up it refuses to let the gateway run while a route declares
- * no rule.
+ * the actor and tenant), then authorizes by the route's @Permission, decided here with the
+ * policy of the caller's tenant (`Authorizer`). A route of another tenant is the
+ * tenant-not-found 404, made here and only here, before any other answer; a route of a
+ * tenant that does not exist the same 404. At start-up it refuses to let the gateway run
+ * while a route declares nothing.
  */
 @Injectable()
 export class AuthGuard implements CanActivate, OnApplicationBootstrap {
@@ -33,6 +35,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     @Inject(AccessRegistry) private readonly registry: AccessRegistry,
     @Inject(Authenticator) private readonly authenticator: Authenticator,
     @Inject(TenantDirectory) private readonly tenants: TenantDirectory,
+    @Inject(Authorizer) private readonly authorizer: Authorizer,
     @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
   ) {}
 
@@ -44,7 +47,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const route = this.registry.forHandler(context.getHandler());
     if (!route) throw AuthErrors.routeUndeclared();
-    if (route.public) return true;
+    if (route.kind === 'public') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const authenticated = this.authenticator.authenticate(request.headers);
     return authenticated instanceof Promise
@@ -68,19 +71,46 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
       context.actor = actor;
       context.tenantId = principal.tenantId ?? routeTenant?.toLowerCase();
     }
-    switch (decide(route.rule!, principal, routeTenant)) {
-      case 'allow':
-        return true;
-      case 'forbidden':
-        throw AuthErrors.notPermitted(describeRule(route.rule!));
-      case 'not-found':
-        throw tenantNotFound(param!);
-      case 'check-tenant':
-        if (this.tenants.isKnown(routeTenant!)) return true;
-        return this.tenants.exists(routeTenant!).then((exists) => {
-          if (!exists) throw tenantNotFound(param!);
-          return true;
-        });
-    }
+    if (routeTenant !== undefined && isOtherTenant(principal, routeTenant))
+      throw tenantNotFound(param!);
+    const ofNoTenant = routeTenant !== undefined && principal.tenantId === null;
+    // @Authenticated: the route decides what the caller may see.
+    if (route.kind !== 'permission')
+      return ofNoTenant ? this.tenantExists(routeTenant!, param!) : true;
+    const requirement = route.requirement!;
+    if (requirement.principals && !requirement.principals.includes(principal.kind))
+      throw AuthzErrors.principalKindRefused(
+        principal.kind,
+        requirement.principals,
+        requirement.permission,
+      );
+    const decision = this.authorizer.forRoute(
+      requirement,
+      principal,
+      { ip: request.ip, params: request.params as Record<string, string | undefined> },
+      route.route,
+      routeTenant?.toLowerCase(),
+    );
+    if (!decision.allowed) throw AuthzErrors.fromDecision(decision, requirement.permission);
+    // Operators and platform API keys belong to no tenant: the route's must exist.
+    return ofNoTenant ? this.tenantExists(routeTenant!, param!) : true;
   }
+
+  private tenantExists(routeTenant: string, param: string): boolean | Promise<boolean> {
+    if (this.tenants.isKnown(routeTenant)) return true;
+    return this.tenants.exists(routeTenant).then((exists) => {
+      if (!exists) throw tenantNotFound(param);
+      return true;
+    });
+  }
+}
+
+/**
+ * Another tenant's route, for this principal: any tenant but its own, and the platform's id
+ * (never a tenant) for everyone. Answered with exactly the 404 of a tenant that does not exist.
+ */
+function isOtherTenant(principal: Principal, routeTenant: string): boolean {
+  if (routeTenant === PLATFORM_TENANT_ID) return true;
+  const own = principal.tenantId;
+  return own !== null && routeTenant !== own && routeTenant.toLowerCase() !== own.toLowerCase();
 }

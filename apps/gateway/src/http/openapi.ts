@@ -1,9 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { INTEGER_RANGES, ProblemSchema, Roles } from '@tenantry/contracts';
+import { INTEGER_RANGES, PLATFORM_TENANT_ID, ProblemSchema, Roles } from '@tenantry/contracts';
+import { compile, defaultPolicy, identityRoleGroup } from '@tenantry/policy-engine';
 import { z } from 'zod';
 import { AccessRegistry, type RouteAccess } from '../auth/access-registry.js';
-import type { AccessRule } from '../auth/access.decorators.js';
+import type { PermissionRequirement } from '../auth/access.decorators.js';
 
 /** JSON Schema (2020-12, which OpenAPI 3.1 uses) of a contract schema: one schema drives validation and docs. */
 export function jsonSchema(
@@ -57,25 +58,60 @@ export const SECURITY_SCHEMES = {
   },
 } as const;
 
-/** Who may call, in a sentence for the operation's description. */
-function whoMayCall(rule: AccessRule, tenantScoped: boolean): string {
+/** A tenant's and the platform's default policies: who a permission is for until an admin changes it. */
+const DEFAULTS = {
+  tenant: compile(defaultPolicy('00000000-0000-7000-8000-000000000001')),
+  platform: compile(defaultPolicy(PLATFORM_TENANT_ID)),
+};
+
+/** Who the default policies give a permission to, in words: "tenant admins, members and operators". */
+function byDefault(requirement: PermissionRequirement): string[] {
+  const resource = requirement.resource.replace(/\{[^}]+\}/g, 'x');
+  const grants = (policy: typeof DEFAULTS.tenant, role: string) =>
+    policy.decide(
+      { kind: 'user', id: 'x', groups: [identityRoleGroup(role)] },
+      requirement.action,
+      resource,
+    ).allowed;
+  const kinds = requirement.principals;
   const who: string[] = [];
-  if (rule.operator) who.push('platform operators');
-  const users = tenantScoped ? 'users of the tenant' : 'signed-in users';
-  if (rule.tenantRoles === '*') who.push(users);
-  else if (rule.tenantRoles?.length)
-    who.push(`${users} with the role ${rule.tenantRoles.join(' or ')}`);
-  if (rule.scopes?.length)
-    who.push(
-      `API keys${tenantScoped ? ' of the tenant' : ''} with the scope ${rule.scopes.join(' and ')}`,
-    );
-  return `**Access:** ${who.join('; ')}.`;
+  if (!requirement.platform && (!kinds || kinds.includes('user'))) {
+    if (grants(DEFAULTS.tenant, Roles.tenantAdmin)) who.push('tenant admins');
+    if (grants(DEFAULTS.tenant, Roles.member)) who.push('members');
+  }
+  if ((!kinds || kinds.includes('operator')) && grants(DEFAULTS.platform, Roles.platformOperator))
+    who.push('platform operators');
+  if (!kinds || kinds.includes('api_key'))
+    who.push(`API keys ${requirement.platform ? 'of the platform ' : ''}with a scope covering it`);
+  return who;
+}
+
+const words = (list: string[]) =>
+  list.length > 1 ? `${list.slice(0, -1).join(', ')} and ${list.at(-1)}` : (list[0] ?? 'nobody');
+
+/** What a @Permission route takes, in sentences for the operation's description. */
+function permissionText(requirement: PermissionRequirement, tenantScoped: boolean): string {
+  const whose = requirement.platform
+    ? "in the platform tenant's policy"
+    : "in the caller's tenant's policy (operators' and platform API keys': the platform's)";
+  const only = requirement.principals
+    ? ` For ${words(requirement.principals.map((k) => ({ user: 'users', operator: 'operators', api_key: 'API keys' })[k]))} only.`
+    : '';
+  return (
+    `**Access:** the permission \`${requirement.permission}\` ${whose}; by default ${words(byDefault(requirement))}.${only}` +
+    (tenantScoped
+      ? " A tenant that is not the caller's is a 404, as one that does not exist."
+      : '') +
+    ' A permission that needs a recent MFA is a 403 `STEP_UP_REQUIRED` with `obligations`; ' +
+    "while the tenant's policy is not available, a 503 with Retry-After."
+  );
 }
 
 /**
- * Each operation's security from its @Public/@Allow (public: `security: []`; otherwise a
- * bearer requirement listing the roles, an API key requirement listing the scopes), its
- * 401 and 403 responses, and the 404 of a tenant-scoped route (another tenant's, or none).
+ * Each operation's security from its @Public/@Authenticated/@Permission (public: `security: []`;
+ * otherwise a bearer and an API key requirement, each naming the permission), a sentence on who
+ * may call, its 401 and 403 responses (and 503: the policy not available), and the 404 of a
+ * tenant-scoped route (another tenant's, or none).
  */
 export function documentAccess(document: OpenAPIObject, routes: readonly RouteAccess[]): void {
   document.components = {
@@ -88,23 +124,32 @@ export function documentAccess(document: OpenAPIObject, routes: readonly RouteAc
     const operation = item?.[route.method.toLowerCase()] as
       { security?: unknown; responses: Record<string, unknown>; description?: string } | undefined;
     if (!operation) continue;
-    if (!route.access || route.access.public) {
+    const access = route.access;
+    if (!access || access.kind === 'public') {
       operation.security = [];
       continue;
     }
-    const rule = route.access.rule;
+    const tenantParam = access.kind === 'permission' ? access.requirement.tenantParam : undefined;
     const tenantScoped =
       route.path.includes('/:tenantId') ||
-      (!!rule.tenantParam && route.path.includes(`/:${rule.tenantParam}`));
+      (!!tenantParam && route.path.includes(`/:${tenantParam}`));
     const security: Record<string, string[]>[] = [];
-    if (rule.operator || rule.tenantRoles) {
-      const roles =
-        rule.tenantRoles === '*'
-          ? []
-          : [...(rule.operator ? [Roles.platformOperator] : []), ...(rule.tenantRoles ?? [])];
-      security.push({ bearer: roles });
+    let sentence: string;
+    if (access.kind === 'permission') {
+      const { permission, principals } = access.requirement;
+      if (!principals || principals.some((k) => k !== 'api_key'))
+        security.push({ bearer: [permission] });
+      if (!principals || principals.includes('api_key')) security.push({ apiKey: [permission] });
+      sentence = permissionText(access.requirement, tenantScoped);
+      operation.responses['503'] ??= {
+        ...PROBLEM_RESPONSE,
+        description: "The tenant's policy is not available right now (with Retry-After)",
+      };
+    } else {
+      security.push({ bearer: [] }, { apiKey: [] });
+      sentence =
+        '**Access:** any authenticated caller; the answer is about what the caller may see.';
     }
-    if (rule.scopes?.length) security.push({ apiKey: [...rule.scopes] });
     operation.security = security;
     operation.responses['401'] ??= {
       ...PROBLEM_RESPONSE,
@@ -119,7 +164,6 @@ export function documentAccess(document: OpenAPIObject, routes: readonly RouteAc
         ...PROBLEM_RESPONSE,
         description: "No such tenant (also for a tenant that is not the caller's)",
       };
-    const sentence = whoMayCall(rule, tenantScoped);
     operation.description = operation.description
       ? `${operation.description}\n\n${sentence}`
       : sentence;

@@ -5,6 +5,7 @@ import {
   ErrorCode,
   problemType,
   type FieldError,
+  type Obligation,
   type Problem,
 } from '@tenantry/contracts';
 
@@ -30,6 +31,7 @@ interface Described {
   reason?: string;
   errors?: FieldError[];
   errorCount?: number;
+  obligations?: Obligation[];
   headers?: Record<string, string>;
   unexpected?: boolean;
 }
@@ -162,6 +164,7 @@ function describe(
       reason: exception.reason,
       errors: exception.errors,
       errorCount: exception.errorCount,
+      obligations: exception.obligations,
       headers,
       unexpected: exception.code === ErrorCode.Internal,
     };
@@ -227,6 +230,7 @@ export function toProblem(
       ...(d.errorCount && d.errors && d.errorCount > d.errors.length
         ? { errorCount: d.errorCount }
         : {}),
+      ...(d.obligations?.length ? { obligations: d.obligations } : {}),
     },
   };
 }

@@ -26,14 +26,14 @@ import {
 } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
 import { z } from 'zod';
-import { Allow, Caller } from '../auth/access.decorators.js';
+import { Caller, Permission } from '../auth/access.decorators.js';
 import { ApiKeyVerifier } from '../auth/api-key.verifier.js';
 import { AuthErrors } from '../auth/auth.errors.js';
 import { Revocations } from '../auth/revocations.js';
 import { uncoveredScopes } from '../auth/scopes.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { MAX_ACCESS_TOKEN_MS, tenantAdmin } from './caller.js';
+import { MAX_ACCESS_TOKEN_MS, PLATFORM_ADMINISTRATION } from './caller.js';
 
 const TenantPath = strictObject({ tenantId: UuidSchema });
 const KeyPath = strictObject({ tenantId: UuidSchema, keyId: UuidSchema });
@@ -81,7 +81,7 @@ export class ApiKeyController extends ApiKeyRoutes {
 
   @Post()
   @HttpCode(201)
-  @Allow(tenantAdmin('api-keys:write'))
+  @Permission('api-keys:write')
   @ApiOperation({
     summary: 'Make an API key of the tenant (its secret is in the answer, and only there)',
     description: 'An API key may only make keys with scopes it has itself.',
@@ -101,7 +101,7 @@ export class ApiKeyController extends ApiKeyRoutes {
   }
 
   @Get()
-  @Allow(tenantAdmin('api-keys:read'))
+  @Permission('api-keys:read')
   @ApiOperation({ summary: "The tenant's API keys (without secrets)" })
   @ApiContract({
     status: 200,
@@ -117,7 +117,7 @@ export class ApiKeyController extends ApiKeyRoutes {
   }
 
   @Get(':keyId')
-  @Allow(tenantAdmin('api-keys:read'))
+  @Permission('api-keys:read')
   @ApiOperation({ summary: 'Get an API key (without its secret)' })
   @ApiContract({ status: 200, path: KeyPath, response: ApiKeySchema, problems: [404] })
   get(@Param(new ZodPipe(KeyPath, 'path')) path: z.output<typeof KeyPath>) {
@@ -125,7 +125,7 @@ export class ApiKeyController extends ApiKeyRoutes {
   }
 
   @Delete(':keyId')
-  @Allow(tenantAdmin('api-keys:write'))
+  @Permission('api-keys:write')
   @ApiOperation({ summary: 'Revoke an API key: refused from now on' })
   @ApiContract({ status: 200, path: KeyPath, response: ApiKeySchema, problems: [404] })
   revokeKey(@Param(new ZodPipe(KeyPath, 'path')) path: z.output<typeof KeyPath>) {
@@ -134,7 +134,7 @@ export class ApiKeyController extends ApiKeyRoutes {
 
   @Post(':keyId/rotate')
   @HttpCode(200)
-  @Allow(tenantAdmin('api-keys:write'))
+  @Permission('api-keys:write')
   @ApiOperation({
     summary: 'Rotate an API key: a new secret; the old one works for `overlapSeconds` more',
   })
@@ -156,7 +156,6 @@ export class ApiKeyController extends ApiKeyRoutes {
 /** The platform's API keys (of no tenant), for operators. */
 @ApiTags('platform')
 @Controller('v1/platform/api-keys')
-@Allow({ operator: true })
 export class PlatformApiKeyController extends ApiKeyRoutes {
   constructor(
     @Inject(RpcClient) rpc: RpcClient,
@@ -168,6 +167,7 @@ export class PlatformApiKeyController extends ApiKeyRoutes {
 
   @Post()
   @HttpCode(201)
+  @Permission('api-keys:write', PLATFORM_ADMINISTRATION)
   @ApiOperation({
     summary: 'Make a platform API key (its secret is in the answer, and only there)',
   })
@@ -180,6 +180,7 @@ export class PlatformApiKeyController extends ApiKeyRoutes {
   }
 
   @Get()
+  @Permission('api-keys:read', PLATFORM_ADMINISTRATION)
   @ApiOperation({ summary: "The platform's API keys (without secrets)" })
   @ApiContract({ status: 200, query: PageQuerySchema, response: ApiKeyPageSchema })
   list(@Query(new ZodPipe(PageQuerySchema, 'query')) query: PageQuery) {
@@ -187,6 +188,7 @@ export class PlatformApiKeyController extends ApiKeyRoutes {
   }
 
   @Get(':keyId')
+  @Permission('api-keys:read', PLATFORM_ADMINISTRATION)
   @ApiOperation({ summary: 'Get a platform API key (without its secret)' })
   @ApiContract({ status: 200, path: PlatformKeyPath, response: ApiKeySchema, problems: [404] })
   get(@Param(new ZodPipe(PlatformKeyPath, 'path')) path: z.output<typeof PlatformKeyPath>) {
@@ -194,6 +196,7 @@ export class PlatformApiKeyController extends ApiKeyRoutes {
   }
 
   @Delete(':keyId')
+  @Permission('api-keys:write', PLATFORM_ADMINISTRATION)
   @ApiOperation({ summary: 'Revoke a platform API key: refused from now on' })
   @ApiContract({ status: 200, path: PlatformKeyPath, response: ApiKeySchema, problems: [404] })
   revokeKey(@Param(new ZodPipe(PlatformKeyPath, 'path')) path: z.output<typeof PlatformKeyPath>) {
@@ -202,6 +205,7 @@ export class PlatformApiKeyController extends ApiKeyRoutes {
 
   @Post(':keyId/rotate')
   @HttpCode(200)
+  @Permission('api-keys:write', PLATFORM_ADMINISTRATION)
   @ApiOperation({
     summary: 'Rotate a platform API key: a new secret; the old one works for `overlapSeconds` more',
   })

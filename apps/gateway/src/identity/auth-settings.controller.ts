@@ -10,10 +10,10 @@ import {
 } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
 import type { z } from 'zod';
-import { Allow } from '../auth/access.decorators.js';
+import { Permission } from '../auth/access.decorators.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { tenantAdmin } from './caller.js';
+import { PLATFORM_ADMINISTRATION } from './caller.js';
 
 const TenantPath = strictObject({ tenantId: UuidSchema });
 type UpdateBody = z.output<typeof UpdateAuthSettingsBodySchema>;
@@ -25,7 +25,7 @@ export class AuthSettingsController {
   constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
 
   @Get('tenants/:tenantId/auth-settings')
-  @Allow(tenantAdmin('auth-settings:read'))
+  @Permission('auth-settings:read')
   @ApiOperation({ summary: "A tenant's authentication rules" })
   @ApiContract({ status: 200, path: TenantPath, response: AuthSettingsSchema })
   get(@Param(new ZodPipe(TenantPath, 'path')) path: z.output<typeof TenantPath>) {
@@ -33,7 +33,7 @@ export class AuthSettingsController {
   }
 
   @Patch('tenants/:tenantId/auth-settings')
-  @Allow(tenantAdmin('auth-settings:write'))
+  @Permission('auth-settings:write')
   @ApiOperation({ summary: "Change a tenant's authentication rules (only the fields sent)" })
   @ApiContract({
     status: 200,
@@ -49,7 +49,7 @@ export class AuthSettingsController {
   }
 
   @Get('platform/auth-settings')
-  @Allow({ operator: true })
+  @Permission('auth-settings:read', PLATFORM_ADMINISTRATION)
   @ApiTags('platform')
   @ApiOperation({ summary: "The platform's authentication rules (for operators)" })
   @ApiContract({ status: 200, response: AuthSettingsSchema })
@@ -58,7 +58,7 @@ export class AuthSettingsController {
   }
 
   @Patch('platform/auth-settings')
-  @Allow({ operator: true })
+  @Permission('auth-settings:write', PLATFORM_ADMINISTRATION)
   @ApiTags('platform')
   @ApiOperation({ summary: "Change the platform's authentication rules (only the fields sent)" })
   @ApiContract({ status: 200, body: UpdateAuthSettingsBodySchema, response: AuthSettingsSchema })

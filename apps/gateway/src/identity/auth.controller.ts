@@ -21,12 +21,12 @@ import {
 import { RpcClient } from '@tenantry/messaging';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { Allow, Caller, Public } from '../auth/access.decorators.js';
+import { Caller, Permission, Public } from '../auth/access.decorators.js';
 import { AuthErrors } from '../auth/auth.errors.js';
 import { Revocations } from '../auth/revocations.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { homeTenant, MAX_ACCESS_TOKEN_MS, sessionOf, SIGNED_IN } from './caller.js';
+import { homeTenant, MAX_ACCESS_TOKEN_MS, OWN_ACCOUNT, sessionOf } from './caller.js';
 import { clientInfo } from './client-info.js';
 import {
   clearRefreshCookie,
@@ -185,7 +185,7 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(200)
-  @Allow(SIGNED_IN)
+  @Permission('profile:write', OWN_ACCOUNT)
   @ApiOperation({
     summary: "Sign out: ends the access token's session (its tokens are refused at once)",
   })

@@ -1,13 +1,25 @@
-import { PLATFORM_TENANT_ID, Roles, type Principal } from '@tenantry/contracts';
-import type { AccessRule } from '../auth/access.decorators.js';
+import { PLATFORM_TENANT_ID, type Principal } from '@tenantry/contracts';
+import type { PermissionOptions } from '../auth/access.decorators.js';
 
-/** Any signed-in user or operator; not API keys (they have no user, session or password). */
-export const SIGNED_IN: AccessRule = { operator: true, tenantRoles: '*' };
+/**
+ * Routes about the caller's own account (profile, password, MFA, sessions, sign-out): users and
+ * operators, with `profile:read` / `profile:write` (the default `member` role grants `profile:*`);
+ * not API keys, which have no user, session or password.
+ */
+export const OWN_ACCOUNT = {
+  principals: ['user', 'operator'],
+} as const satisfies PermissionOptions;
 
-/** Operators, the tenant's admins, and API keys of the tenant with the scope. */
-export function tenantAdmin(scope: string): AccessRule {
-  return { operator: true, tenantRoles: [Roles.tenantAdmin], scopes: [scope] };
-}
+/**
+ * Platform administration (tenants, signing keys, the platform's settings and API keys): decided
+ * by the platform tenant's policy, where the default binds `platform-operator` (`*:*`) to
+ * operators; for operators only, as before the policy service (a platform API key could otherwise
+ * be given these by its scopes).
+ */
+export const PLATFORM_ADMINISTRATION = {
+  platform: true,
+  principals: ['operator'],
+} as const satisfies PermissionOptions;
 
 /** The tenant the caller's own records live under: operators' under the platform's id. */
 export function homeTenant(principal: Principal): string {

@@ -16,11 +16,11 @@ import {
 } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
 import { z } from 'zod';
-import { Allow, Caller } from '../auth/access.decorators.js';
+import { Caller, Permission } from '../auth/access.decorators.js';
 import { Revocations } from '../auth/revocations.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { homeTenant, MAX_ACCESS_TOKEN_MS, sessionOf, SIGNED_IN } from './caller.js';
+import { homeTenant, MAX_ACCESS_TOKEN_MS, OWN_ACCOUNT, sessionOf } from './caller.js';
 
 const SessionPath = strictObject({ sessionId: UuidSchema });
 const SessionListSchema = z.object({ items: z.array(SessionSchema) });
@@ -28,7 +28,6 @@ const SessionListSchema = z.object({ items: z.array(SessionSchema) });
 /** The signed-in user (or operator) themselves: profile, sessions, password, MFA. */
 @ApiTags('me')
 @Controller('v1/me')
-@Allow(SIGNED_IN)
 export class MeController {
   constructor(
     @Inject(RpcClient) private readonly rpc: RpcClient,
@@ -36,6 +35,7 @@ export class MeController {
   ) {}
 
   @Get()
+  @Permission('profile:read', OWN_ACCOUNT)
   @ApiOperation({ summary: 'Who I am: the principal, with email and display name' })
   @ApiContract({ status: 200, response: MeSchema })
   async me(@Caller() caller: Principal): Promise<z.output<typeof MeSchema>> {
@@ -47,6 +47,7 @@ export class MeController {
   }
 
   @Get('sessions')
+  @Permission('profile:read', OWN_ACCOUNT)
   @ApiOperation({ summary: 'My sessions (signed-in devices)' })
   @ApiContract({ status: 200, response: SessionListSchema })
   sessions(@Caller() caller: Principal) {
@@ -57,6 +58,7 @@ export class MeController {
   }
 
   @Delete('sessions/:sessionId')
+  @Permission('profile:write', OWN_ACCOUNT)
   @ApiOperation({ summary: 'End one of my sessions' })
   @ApiContract({ status: 200, path: SessionPath, response: SessionSchema, problems: [404] })
   async revokeSession(
@@ -73,6 +75,7 @@ export class MeController {
   }
 
   @Post('sessions/revoke-all')
+  @Permission('profile:write', OWN_ACCOUNT)
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign out everywhere else: end all my sessions but this one' })
   @ApiContract({ status: 200, response: z.object({ revoked: z.number().int() }) })
@@ -85,6 +88,7 @@ export class MeController {
   }
 
   @Post('password')
+  @Permission('profile:write', OWN_ACCOUNT)
   @HttpCode(200)
   @ApiOperation({ summary: 'Change my password (the current one is needed)' })
   @ApiContract({
@@ -106,6 +110,7 @@ export class MeController {
   }
 
   @Post('mfa/totp')
+  @Permission('profile:write', OWN_ACCOUNT)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Start enrolling TOTP: a secret for the authenticator app',
@@ -120,6 +125,7 @@ export class MeController {
   }
 
   @Post('mfa/totp/confirm')
+  @Permission('profile:write', OWN_ACCOUNT)
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm TOTP with a code: MFA is on; recovery codes, shown once' })
   @ApiContract({
@@ -140,6 +146,7 @@ export class MeController {
   }
 
   @Post('mfa/totp/disable')
+  @Permission('profile:write', OWN_ACCOUNT)
   @HttpCode(200)
   @ApiOperation({ summary: 'Turn TOTP off (a current code is needed)' })
   @ApiContract({

@@ -3,9 +3,10 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SigningKeyRpc } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
 import { z } from 'zod';
-import { Allow } from '../auth/access.decorators.js';
+import { Permission } from '../auth/access.decorators.js';
 import { SigningKeys } from '../auth/signing-keys.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
+import { PLATFORM_ADMINISTRATION } from './caller.js';
 
 /** The keys access tokens are signed with, for operators. */
 @ApiTags('platform')
@@ -20,7 +21,7 @@ export class SigningKeyController {
 
   @Post('rotate')
   @HttpCode(200)
-  @Allow({ operator: true })
+  @Permission('signing-keys:write', PLATFORM_ADMINISTRATION)
   @ApiOperation({
     summary: 'Sign with a new key from now on',
     description: 'The old key stays in the JWKS until every token it signed has expired.',

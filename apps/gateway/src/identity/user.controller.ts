@@ -25,10 +25,9 @@ import {
 } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
 import { z } from 'zod';
-import { Allow } from '../auth/access.decorators.js';
+import { Permission } from '../auth/access.decorators.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { tenantAdmin } from './caller.js';
 
 const TenantPath = strictObject({ tenantId: UuidSchema });
 const UserPath = strictObject({ tenantId: UuidSchema, userId: UuidSchema });
@@ -42,7 +41,7 @@ export class UserController {
 
   @Post()
   @HttpCode(201)
-  @Allow(tenantAdmin('users:write'))
+  @Permission('users:write')
   @ApiOperation({
     summary: 'Invite a user: an email with a one-time link to set their password',
   })
@@ -61,7 +60,7 @@ export class UserController {
   }
 
   @Get()
-  @Allow(tenantAdmin('users:read'))
+  @Permission('users:read')
   @ApiOperation({ summary: "The tenant's users, oldest first" })
   @ApiContract({
     status: 200,
@@ -78,7 +77,7 @@ export class UserController {
   }
 
   @Get(':userId')
-  @Allow(tenantAdmin('users:read'))
+  @Permission('users:read')
   @ApiOperation({ summary: 'Get a user' })
   @ApiContract({ status: 200, path: UserPath, response: UserSchema, problems: [404] })
   get(@Param(new ZodPipe(UserPath, 'path')) path: UserRef) {
@@ -86,7 +85,7 @@ export class UserController {
   }
 
   @Patch(':userId')
-  @Allow(tenantAdmin('users:write'))
+  @Permission('users:write')
   @ApiOperation({ summary: "Change a user's display name or roles" })
   @ApiContract({
     status: 200,
@@ -103,7 +102,7 @@ export class UserController {
   }
 
   @Delete(':userId')
-  @Allow(tenantAdmin('users:write'))
+  @Permission('users:write')
   @ApiOperation({ summary: 'Delete a user (their sessions end at once)' })
   @ApiContract({
     status: 200,
@@ -117,7 +116,7 @@ export class UserController {
 
   @Post(':userId/disable')
   @HttpCode(200)
-  @Allow(tenantAdmin('users:write'))
+  @Permission('users:write')
   @ApiOperation({ summary: 'Disable a user: no sign-in, and their sessions end at once' })
   @ApiContract({ status: 200, path: UserPath, response: UserSchema, problems: [404] })
   disable(@Param(new ZodPipe(UserPath, 'path')) path: UserRef) {
@@ -126,7 +125,7 @@ export class UserController {
 
   @Post(':userId/enable')
   @HttpCode(200)
-  @Allow(tenantAdmin('users:write'))
+  @Permission('users:write')
   @ApiOperation({ summary: 'Enable a disabled user again' })
   @ApiContract({ status: 200, path: UserPath, response: UserSchema, problems: [404] })
   enable(@Param(new ZodPipe(UserPath, 'path')) path: UserRef) {
@@ -135,7 +134,7 @@ export class UserController {
 
   @Post(':userId/invitation')
   @HttpCode(200)
-  @Allow(tenantAdmin('users:write'))
+  @Permission('users:write')
   @ApiOperation({ summary: 'Send an invited user a new invitation (the old link stops working)' })
   @ApiContract({ status: 200, path: UserPath, response: UserSchema, problems: [404, 409] })
   resendInvitation(@Param(new ZodPipe(UserPath, 'path')) path: UserRef) {
@@ -143,7 +142,7 @@ export class UserController {
   }
 
   @Get(':userId/sessions')
-  @Allow(tenantAdmin('sessions:read'))
+  @Permission('sessions:read')
   @ApiOperation({ summary: "A user's sessions" })
   @ApiContract({
     status: 200,
@@ -157,7 +156,7 @@ export class UserController {
 
   @Post(':userId/sessions/revoke-all')
   @HttpCode(200)
-  @Allow(tenantAdmin('sessions:write'))
+  @Permission('sessions:write')
   @ApiOperation({ summary: "End all of a user's sessions (their tokens are refused at once)" })
   @ApiContract({
     status: 200,

@@ -23,7 +23,8 @@ import {
   type TenantPage,
 } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
-import { Allow, Caller } from '../auth/access.decorators.js';
+import { Caller, Permission } from '../auth/access.decorators.js';
+import { PLATFORM_ADMINISTRATION } from '../identity/caller.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor.js';
@@ -36,7 +37,7 @@ export class TenantController {
 
   @Post()
   @HttpCode(201)
-  @Allow({ operator: true })
+  @Permission('tenants:write', PLATFORM_ADMINISTRATION)
   @UseInterceptors(IdempotencyInterceptor)
   @ApiOperation({ summary: 'Create a tenant' })
   @ApiHeader({
@@ -56,7 +57,7 @@ export class TenantController {
   }
 
   @Get()
-  @Allow({ operator: true, tenantRoles: '*', scopes: ['tenants:read'] })
+  @Permission('tenants:read')
   @ApiOperation({
     summary: 'List tenants, oldest first',
     description:
@@ -76,7 +77,7 @@ export class TenantController {
   }
 
   @Get(':id')
-  @Allow({ operator: true, tenantRoles: '*', scopes: ['tenants:read'], tenantParam: 'id' })
+  @Permission('tenants:read', { tenantParam: 'id' })
   @ApiOperation({ summary: 'Get a tenant' })
   @ApiContract({
     status: 200,

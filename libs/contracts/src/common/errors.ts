@@ -63,6 +63,16 @@ export const FieldErrorSchema = z.object({
 });
 export type FieldError = z.infer<typeof FieldErrorSchema>;
 
+/**
+ * What the client must do before asking again, in a 403 that it can satisfy: `step-up` has the
+ * user do MFA (again), at most `mfaWithinMinutes` before the next request.
+ */
+export const ObligationSchema = z.object({
+  type: z.literal('step-up'),
+  mfaWithinMinutes: z.number().int().positive(),
+});
+export type Obligation = z.infer<typeof ObligationSchema>;
+
 export const ErrorBodySchema = z.object({
   code: z.enum(ErrorCode),
   /** Feature-specific reason, e.g. TENANT_SLUG_TAKEN; `code` alone decides the HTTP status. */
@@ -73,6 +83,8 @@ export const ErrorBodySchema = z.object({
   errorCount: z.number().int().optional(),
   /** For SERVICE_UNAVAILABLE, RATE_LIMITED and in-progress conflicts: when to try again. */
   retryAfterSeconds: z.number().int().positive().optional(),
+  /** What would make the same request succeed (a 403 asking for step-up). */
+  obligations: z.array(ObligationSchema).optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
@@ -88,6 +100,8 @@ export const ProblemSchema = z.object({
   requestId: z.string(),
   errors: z.array(FieldErrorSchema).max(MAX_FIELD_ERRORS).optional(),
   errorCount: z.number().int().optional(),
+  /** What would make the same request succeed: `step-up` (MFA within `mfaWithinMinutes`). */
+  obligations: z.array(ObligationSchema).optional(),
 });
 export type Problem = z.infer<typeof ProblemSchema>;
 
@@ -100,6 +114,8 @@ export interface AppErrorOptions {
   /** Total number of field errors when `errors` lists only the first MAX_FIELD_ERRORS. */
   errorCount?: number;
   retryAfterSeconds?: number;
+  /** What would make the same request succeed (step-up). */
+  obligations?: Obligation[];
 }
 
 /**
@@ -114,6 +130,7 @@ export class AppError extends Error {
   readonly errors?: FieldError[];
   readonly errorCount?: number;
   readonly retryAfterSeconds?: number;
+  readonly obligations?: Obligation[];
 
   constructor(
     readonly code: ErrorCode,
@@ -130,6 +147,7 @@ export class AppError extends Error {
       if (count > this.errors.length) this.errorCount = count;
     }
     this.retryAfterSeconds = options.retryAfterSeconds;
+    if (options.obligations?.length) this.obligations = options.obligations;
   }
 
   toBody(): ErrorBody {
@@ -140,6 +158,7 @@ export class AppError extends Error {
       ...(this.errors ? { errors: this.errors } : {}),
       ...(this.errorCount ? { errorCount: this.errorCount } : {}),
       ...(this.retryAfterSeconds ? { retryAfterSeconds: this.retryAfterSeconds } : {}),
+      ...(this.obligations ? { obligations: this.obligations } : {}),
     };
   }
 

@@ -1,4 +1,5 @@
 import type { MigrationClass } from '@tenantry/persistence';
+import { CreateTenantPolicies1765000000000 } from './1765000000000-create-tenant-policies.js';
 
-/** No tables yet: the policy features add their migrations here. */
-export const migrations: MigrationClass[] = [];
+/** Oldest first. */
+export const migrations: MigrationClass[] = [CreateTenantPolicies1765000000000];

@@ -1,0 +1,196 @@
+import { Logger } from '@nestjs/common';
+import { PLATFORM_TENANT_ID, type AuditEvent, type Principal } from '@tenantry/contracts';
+import { messageContext } from '@tenantry/messaging';
+import {
+  decisionAuditEvent,
+  fromPrincipal,
+  mfaAtOf,
+  shouldAudit,
+  type Check,
+  type Decision,
+  type Explanation,
+  type PolicyPrincipal,
+  type RequestContext,
+} from '@tenantry/policy-engine';
+import { Counter, register } from 'prom-client';
+import { v7 as uuidv7 } from 'uuid';
+import type { PermissionRequirement } from '../auth/access.decorators.js';
+import { AuthzErrors } from './authz.errors.js';
+import type { DecisionAuditor } from './decision-auditor.js';
+import type { PolicySnapshotFollower } from './policy-snapshot.follower.js';
+
+/** A resource path segment (`@tenantry/policy-engine`'s syntax). */
+const SEGMENT = /^[A-Za-z0-9._~@-]{1,128}$/;
+
+const decisions =
+  (register.getSingleMetric('tenantry_authz_decisions_total') as Counter<string> | undefined) ??
+  new Counter({
+    name: 'tenantry_authz_decisions_total',
+    help: 'Authorization decisions made in the gateway (routes and the authz:check of /v1/authz), by result: allowed, denied, step_up, unavailable',
+    labelNames: ['result'],
+  });
+
+function resultOf(decision: Decision): string {
+  if (decision.allowed) return 'allowed';
+  switch (decision.reason.kind) {
+    case 'step-up-required':
+      return 'step_up';
+    case 'policy-unavailable':
+      return 'unavailable';
+    default:
+      return 'denied';
+  }
+}
+
+/** One decision, about one principal, in one tenant's policy. */
+export interface DecisionRequest {
+  /** The tenant whose policy decides. */
+  tenantId: string;
+  principal: PolicyPrincipal;
+  action: string;
+  resource: string;
+  context?: RequestContext;
+}
+
+/** What the audit event of a decision says beyond the decision. */
+export interface AuditInfo {
+  actor: AuditEvent['actor'];
+  /** `METHOD /path` of the route. */
+  route?: string;
+  /** The tenant in the route's path, when it is not the decision's (operators). */
+  routeTenant?: string;
+}
+
+export interface AuthorizerOptions {
+  /** In [0, 1): for the allow sampling (tests). */
+  random?: () => number;
+}
+
+/**
+ * The gateway's authorization decisions, made locally with the tenants' policy snapshots:
+ * route permissions (`@Permission`) and `/v1/authz/*`. Every decision a route makes is counted;
+ * denies go to the audit log, and allows at the tenant document's `auditAllowSampleRate`
+ * (`@tenantry/policy-engine`'s `shouldAudit`), without waiting for it.
+ */
+export class Authorizer {
+  private readonly logger = new Logger('Authorizer');
+
+  constructor(
+    private readonly snapshots: PolicySnapshotFollower,
+    private readonly auditor?: DecisionAuditor,
+    private readonly options: AuthorizerOptions = {},
+  ) {}
+
+  /** The tenant whose policy decides for this principal: its own, or the platform's. */
+  static decisionTenant(
+    principal: Principal,
+    requirement?: Pick<PermissionRequirement, 'platform'>,
+  ): string {
+    return requirement?.platform ? PLATFORM_TENANT_ID : (principal.tenantId ?? PLATFORM_TENANT_ID);
+  }
+
+  /** The resource a route asks about: the requirement's, its `{param}`s replaced by the route's values. */
+  static resourceOf(
+    requirement: Pick<PermissionRequirement, 'resource' | 'params'>,
+    params: Record<string, string | undefined>,
+  ): string {
+    if (!requirement.params.length) return requirement.resource;
+    return requirement.resource.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_all, name: string) => {
+      const value = params[name];
+      if (value === undefined || !SEGMENT.test(value)) throw AuthzErrors.resourceInvalid(name);
+      return value;
+    });
+  }
+
+  /**
+   * A route's decision for the caller: in its tenant's policy (or the platform's), with the
+   * client's IP and the caller's last MFA as context. Audited.
+   */
+  forRoute(
+    requirement: PermissionRequirement,
+    principal: Principal,
+    request: { ip: string; params: Record<string, string | undefined> },
+    route: string,
+    routeTenant?: string,
+  ): Decision {
+    const tenantId = Authorizer.decisionTenant(principal, requirement);
+    const mfaAt = mfaAtOf(principal);
+    return this.decide(
+      {
+        tenantId,
+        principal: fromPrincipal(principal),
+        action: requirement.action,
+        resource: Authorizer.resourceOf(requirement, request.params),
+        context: { ip: request.ip, ...(mfaAt !== undefined ? { mfaAt } : {}) },
+      },
+      {
+        actor: { type: principal.kind, id: principal.id },
+        route,
+        ...(routeTenant && routeTenant !== tenantId ? { routeTenant } : {}),
+      },
+    );
+  }
+
+  /** One decision; with `audit`, counted and sent to the audit log (denies always, allows sampled). */
+  decide(request: DecisionRequest, audit?: AuditInfo): Decision {
+    const decision = this.snapshots.store.decide(
+      request.tenantId,
+      request.principal,
+      request.action,
+      request.resource,
+      request.context,
+    );
+    // A bug in the engine: refused (500), and the cause only in the log.
+    if (decision.reason.kind === 'evaluation-error')
+      this.logger.error(`tenant ${request.tenantId}: ${decision.reason.message}`);
+    if (audit) {
+      decisions.inc({ result: resultOf(decision) });
+      this.audit(request, decision, audit);
+    }
+    return decision;
+  }
+
+  /** Many checks for one principal and context (not audited: questions, not accesses). */
+  decideBatch(
+    tenantId: string,
+    principal: PolicyPrincipal,
+    checks: readonly Check[],
+    context?: RequestContext,
+  ): Decision[] {
+    return this.snapshots.store.decideBatch(tenantId, principal, checks, context);
+  }
+
+  explain(request: DecisionRequest): Explanation {
+    return this.snapshots.store.explain(
+      request.tenantId,
+      request.principal,
+      request.action,
+      request.resource,
+      request.context,
+    );
+  }
+
+  private audit(request: DecisionRequest, decision: Decision, info: AuditInfo): void {
+    // No snapshot to decide with is an outage (counted, answered 503), not the policy's decision.
+    if (!this.auditor || decision.reason.kind === 'policy-unavailable') return;
+    const rate = this.snapshots.store.get(request.tenantId)?.policy.auditAllowSampleRate ?? 0;
+    if (!shouldAudit(decision, rate, this.options.random)) return;
+    const context = messageContext.current();
+    const event = decisionAuditEvent({
+      id: uuidv7(),
+      tenantId: request.tenantId,
+      actor: info.actor,
+      action: request.action,
+      resource: request.resource,
+      decision,
+      allowSampleRate: rate,
+      ...(context?.requestId ? { requestId: context.requestId } : {}),
+      extra: {
+        ...(info.route ? { route: info.route } : {}),
+        ...(info.routeTenant ? { routeTenant: info.routeTenant } : {}),
+        ...(request.context?.ip ? { ip: request.context.ip } : {}),
+      },
+    });
+    this.auditor.record(event, context ? { ...context, tenantId: request.tenantId } : undefined);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The policy service's logic over in-memory doubles (no database, no NATS): for the unit
+ * specs beside the code. The repository keeps rows in a Map, the transaction runs the work
+ * against a manager that only takes the outbox's INSERT, the publisher puts documents in a Map.
+ */
+import { jest } from '@jest/globals';
+import { Outbox, TenantTransactions, type OutboxMessage } from '@tenantry/persistence';
+import type { PolicyDocument } from '@tenantry/policy-engine';
+import { double } from '@tenantry/testing';
+import type { EntityManager } from 'typeorm';
+import { TenantDirectory } from '../src/core/tenant-directory.js';
+import { PolicyPublisher } from '../src/tenant-policies/policy-publisher.js';
+import {
+  TenantPolicyRepository,
+  type StoredPolicy,
+} from '../src/tenant-policies/tenant-policy.repository.js';
+import { TenantPolicyService } from '../src/tenant-policies/tenant-policy.service.js';
+
+export const TENANT_A = '01a22add-94c3-7000-8000-00000000000a';
+export const TENANT_B = '01a22add-94c3-7000-8000-00000000000b';
+
+export interface InMemoryOptions {
+  /** Tenants the tenants service knows (default: A and B). */
+  known?: string[];
+  /** Make every publication fail, as with NATS away. */
+  publishFails?: boolean;
+  maxDocumentBytes?: number;
+}
+
+export function inMemoryPolicies(options: InMemoryOptions = {}) {
+  const rows = new Map<string, StoredPolicy>();
+  const publications = new Map<string, { version: number; publishedVersion: number }>();
+  const bucket = new Map<string, PolicyDocument>();
+  const committed: OutboxMessage[] = [];
+  const known = new Set(options.known ?? [TENANT_A, TENANT_B]);
+  const kick = jest.fn<() => void>();
+  const retryLater = jest.fn<() => void>();
+
+  const manager = {
+    query: async (sql: string, values: unknown[]) => {
+      if (!sql.startsWith('INSERT INTO outbox')) throw new Error(`unexpected query: ${sql}`);
+      for (let i = 0; i < values.length; i += 4) {
+        committed.push({
+          msgId: values[i] as string,
+          subject: values[i + 1] as string,
+          payload: JSON.parse(values[i + 2] as string),
+        });
+      }
+      return [];
+    },
+  } as unknown as EntityManager;
+
+  const repository = double(TenantPolicyRepository, {
+    lock: async (_manager, tenantId) => structuredClone(rows.get(tenantId) ?? null),
+    get: async (tenantId) => {
+      const row = rows.get(tenantId);
+      return row
+        ? {
+            ...structuredClone(row),
+            publishedVersion: publications.get(tenantId)!.publishedVersion,
+          }
+        : null;
+    },
+    insertIfAbsent: async (_manager, tenantId, document) => {
+      if (rows.has(tenantId)) return false;
+      rows.set(tenantId, {
+        tenantId,
+        document: structuredClone(document),
+        version: document.version,
+        updatedAt: new Date(),
+      });
+      publications.set(tenantId, { version: document.version, publishedVersion: 0 });
+      return true;
+    },
+    save: async (_manager, tenantId, document) => {
+      const updatedAt = new Date();
+      rows.set(tenantId, {
+        tenantId,
+        document: structuredClone(document),
+        version: document.version,
+        updatedAt,
+      });
+      publications.get(tenantId)!.version = document.version;
+      return updatedAt;
+    },
+    markPublished: async (tenantId, version) => {
+      const p = publications.get(tenantId)!;
+      p.publishedVersion = Math.max(p.publishedVersion, version);
+    },
+    publications: async (limit, after) =>
+      [...publications.entries()]
+        .map(([tenantId, p]) => ({ tenantId, ...p }))
+        .sort((a, b) => (a.tenantId < b.tenantId ? -1 : 1))
+        .filter((p) => after === undefined || p.tenantId > after)
+        .slice(0, limit),
+  });
+  const publish = jest.fn(async (document: PolicyDocument) => {
+    if (options.publishFails) throw new Error('NATS is away');
+    const current = bucket.get(document.tenantId);
+    if (!current || current.version < document.version) bucket.set(document.tenantId, document);
+    await repository.markPublished(document.tenantId, document.version, 1);
+  });
+  const publisher = double(PolicyPublisher, {
+    publish,
+    retryLater,
+    maxDocumentBytes: () => options.maxDocumentBytes ?? 1_000_000,
+    onRetryWanted: () => undefined,
+    keys: async () => new Set(bucket.keys()),
+    versionInBucket: async (tenantId) => bucket.get(tenantId)?.version ?? 0,
+  });
+  const tx = double(TenantTransactions, {
+    run: async <T>(_tenantId: string, work: (m: EntityManager) => Promise<T>) => work(manager),
+  });
+  const service = new TenantPolicyService(
+    repository,
+    tx,
+    double(Outbox, { kick }),
+    publisher,
+    double(TenantDirectory, { exists: async (tenantId) => known.has(tenantId) }),
+  );
+  return {
+    service,
+    repository,
+    publisher,
+    rows,
+    publications,
+    bucket,
+    committed,
+    kick,
+    publish,
+    retryLater,
+    /** The audit events committed so far, as payloads. */
+    audits: () =>
+      committed
+        .filter((m) => m.subject.startsWith('audit.'))
+        .map(
+          (m) =>
+            m.payload as {
+              tenantId: string;
+              category: string;
+              action: string;
+              actor: { type: string; id: string };
+              target?: { type: string; id: string };
+              data?: { before: unknown; after: unknown; policyVersion: number };
+            },
+        ),
+  };
+}
