@@ -104,6 +104,14 @@ export {
   type AuthzExplainRequest,
 } from './policy/authz.contract.js';
 export {
+  DecideBatchRequestSchema,
+  DecideRequestSchema,
+  DecisionPrincipalSchema,
+  PolicyDecisionRpc,
+  type DecideBatchRequest,
+  type DecideRequest,
+} from './policy/decision.contract.js';
+export {
   KEBAB_ID_PATTERN,
   KebabIdSchema,
   POLICY_ID_PATTERN,
