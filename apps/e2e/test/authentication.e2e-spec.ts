@@ -6,7 +6,16 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Namespace } from '@tenantry/contracts';
-import { freePort, Platform, REPO_ROOT, ServiceProcess, waitFor } from '@tenantry/testing';
+import {
+  freePort,
+  Platform,
+  REPO_ROOT,
+  ServiceProcess,
+  startSmtpServer,
+  tokenInMail,
+  waitFor,
+  type TestSmtpServer,
+} from '@tenantry/testing';
 import {
   decodeJwt,
   decodeProtectedHeader,
@@ -19,7 +28,6 @@ import {
   type JWTPayload,
 } from 'jose';
 import pg from 'pg';
-import { SMTPServer } from 'smtp-server';
 
 interface Reply {
   status: number;
@@ -89,38 +97,6 @@ function expectUnauthenticated(reply: Reply, what: string): void {
     expect({ what, key, data: PROBLEM_FIELDS.has(key) }).toEqual({ what, key, data: true });
 }
 
-/** A real SMTP server that keeps what it receives (invitations). */
-async function startSmtp(): Promise<{
-  port: number;
-  mails: { to: string; text: string }[];
-  close: () => Promise<void>;
-}> {
-  const mails: { to: string; text: string }[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
-      stream.on('end', () => {
-        for (const rcpt of session.envelope.rcptTo) mails.push({ to: rcpt.address, text: raw });
-        callback();
-      });
-    },
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, mails, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-/** The invitation token of a mail (quoted-printable soft breaks and `=3D` undone). */
-function tokenIn(mail: string): string {
-  const text = mail.replace(/=\r?\n/g, '').replace(/=3D/gi, '=');
-  const match = /[?&]token=([A-Za-z0-9._~%-]+)/.exec(text);
-  if (!match) throw new Error(`no token link in the mail:\n${text}`);
-  return decodeURIComponent(match[1]!);
-}
-
 /** A path of the OpenAPI document with its parameters filled in. */
 function fill(path: string, values: Record<string, string> = {}): string {
   return path.replace(/\{([^}]+)\}/g, (_m, name: string) => values[name] ?? randomUUID());
@@ -145,7 +121,7 @@ const ADMIN_EMAIL = 'operator@auth-e2e.test';
 
 describe('authentication at the gateway', () => {
   const adminPassword = randomBytes(18).toString('base64url');
-  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let smtp: TestSmtpServer;
   let platform: Platform;
   let gw: string;
   /** A second gateway instance of the same platform: revocations must reach it as events. */
@@ -197,14 +173,14 @@ describe('authentication at the gateway', () => {
     );
     const password = `Correct-Horse-${randomBytes(6).toString('hex')}`;
     const accepted = await call(gw, 'POST', '/v1/auth/invitations/accept', {
-      body: { token: tokenIn(mail.text), password },
+      body: { token: tokenInMail(mail.text), password },
     });
     expect(accepted.status).toBe(200);
     return { token: accepted.body.accessToken as string, password };
   }
 
   beforeAll(async () => {
-    smtp = await startSmtp();
+    smtp = await startSmtpServer();
     platform = await Platform.create({
       env: {
         TENANTRY_ADMIN_EMAIL: ADMIN_EMAIL,

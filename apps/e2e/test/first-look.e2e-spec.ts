@@ -6,41 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
-import { SMTPServer } from 'smtp-server';
-import { freePort, Platform, waitFor } from '@tenantry/testing';
-
-interface Mail {
-  to: string;
-  text: string;
-}
-
-/** A real SMTP server that keeps what it receives. */
-async function startSmtp(): Promise<{ port: number; mails: Mail[]; close: () => Promise<void> }> {
-  const mails: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
-      stream.on('end', () => {
-        for (const rcpt of session.envelope.rcptTo) mails.push({ to: rcpt.address, text: raw });
-        callback();
-      });
-    },
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, mails, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-/** The token of the first link in a mail (quoted-printable soft breaks and `=3D` undone). */
-function tokenIn(mail: string): string {
-  const text = mail.replace(/=\r?\n/g, '').replace(/=3D/gi, '=');
-  const match = /[?&]token=([A-Za-z0-9._~%-]+)/.exec(text);
-  if (!match) throw new Error(`no token link in the mail:\n${text}`);
-  return decodeURIComponent(match[1]!);
-}
+import {
+  Platform,
+  startSmtpServer,
+  tokenInMail,
+  waitFor,
+  type TestSmtpServer,
+} from '@tenantry/testing';
 
 function claims(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8'));
@@ -54,7 +26,7 @@ function nextTotpStep(): Promise<void> {
 
 describe('first look: operator → tenant → invited admin → TOTP → API key → audit trail', () => {
   const adminPassword = randomBytes(18).toString('base64url');
-  let smtp: Awaited<ReturnType<typeof startSmtp>>;
+  let smtp: TestSmtpServer;
   let platform: Platform;
   let gw: string;
 
@@ -77,7 +49,7 @@ describe('first look: operator → tenant → invited admin → TOTP → API key
   }
 
   beforeAll(async () => {
-    smtp = await startSmtp();
+    smtp = await startSmtpServer();
     platform = await Platform.create({
       env: {
         TENANTRY_ADMIN_EMAIL: 'admin@localhost',
@@ -132,7 +104,7 @@ describe('first look: operator → tenant → invited admin → TOTP → API key
     expect(mail.text).toContain('https://app.example.test/accept-invitation?token=');
     const password = `Correct-Horse-${randomBytes(6).toString('hex')}`;
     const accepted = await call('POST', '/v1/auth/invitations/accept', {
-      body: { token: tokenIn(mail.text), password },
+      body: { token: tokenInMail(mail.text), password },
     });
     expect(accepted.status).toBe(200);
     const adminToken: string = accepted.body.accessToken;

@@ -18,3 +18,4 @@ export { cleanupNamespace, dropDatabase, LOCAL_INFRA, type InfraUrls } from './c
 export { Platform, type PlatformOptions } from './platform.js';
 export { connectTestNats, scratchDatabase } from './scratch.js';
 export { double, type DoubledType } from './doubles.js';
+export { startSmtpServer, tokenInMail, type TestMail, type TestSmtpServer } from './smtp.js';
