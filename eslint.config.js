@@ -24,6 +24,12 @@ const LAYERS = {
   'layer:persistence': ['layer:contracts', 'layer:messaging', 'layer:runtime'],
   'layer:launcher': ['layer:contracts'],
   'layer:policy-engine': ['layer:contracts'],
+  'layer:policy-client': [
+    'layer:contracts',
+    'layer:messaging',
+    'layer:runtime',
+    'layer:policy-engine',
+  ],
   'layer:testing': [
     'layer:contracts',
     'layer:messaging',
@@ -38,6 +44,7 @@ const SERVICE_LIBS = [
   'layer:runtime',
   'layer:persistence',
   'layer:policy-engine',
+  'layer:policy-client',
 ];
 
 const NOT_THE_TEST_HARNESS = {

@@ -1,13 +1,14 @@
 /**
- * The gateway's policy snapshots against a real NATS key-value bucket: it follows the policy
- * service's puts and deletes, and when it cannot watch the bucket for longer than the snapshots
- * may be used it fails closed (503, not ready), then recovers by itself.
+ * The gateway's policy snapshots against a real NATS key-value bucket: when it cannot watch the
+ * bucket for longer than the snapshots may be used it fails closed (503, not ready), then
+ * recovers by itself. (How the follower follows puts and deletes:
+ * libs/policy-client/src/policy-snapshot.follower.int-spec.ts.)
  */
 import { Controller, Get, Logger, type INestApplication } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Kvm, type KV } from '@nats-io/kv';
+import { Kvm } from '@nats-io/kv';
 import {
   actorOf,
   Namespace,
@@ -16,12 +17,11 @@ import {
   type Principal,
 } from '@tenantry/contracts';
 import type { NatsService } from '@tenantry/messaging';
+import { PolicySnapshotFollower } from '@tenantry/policy-client';
 import { defaultPolicy, type PolicyDocument } from '@tenantry/policy-engine';
 import {
-  cleanupNamespace,
   connectTestNats,
   double,
-  LOCAL_INFRA,
   startNatsServer,
   testNamespace,
   waitFor,
@@ -37,7 +37,6 @@ import { Revocations } from '../src/auth/revocations.js';
 import { TenantDirectory } from '../src/auth/tenant-directory.js';
 import { VerifiedTokenCache } from '../src/auth/token-cache.js';
 import { Authorizer } from '../src/authz/authorizer.js';
-import { PolicySnapshotFollower } from '../src/authz/policy-snapshot.follower.js';
 import { installHttpEdge } from '../src/http/http-edge.js';
 import { ProblemDetailsFilter } from '../src/http/problem-details.filter.js';
 import { RouteTable } from '../src/http/route-table.js';
@@ -129,76 +128,6 @@ function readiness(snapshots: PolicySnapshotFollower): string {
 }
 
 beforeAll(() => Logger.overrideLogger(['error']));
-
-describe('gateway policy snapshots on the machine’s NATS', () => {
-  const namespace = testNamespace('authz');
-  let nats: NatsService;
-  let kv: KV;
-  let snapshots: PolicySnapshotFollower;
-
-  beforeAll(async () => {
-    nats = await connectTestNats(LOCAL_INFRA.natsUrl, namespace);
-    snapshots = new PolicySnapshotFollower(nats);
-    snapshots.start();
-    kv = await new Kvm(nats.js).create(new Namespace(namespace).bucket(PolicySnapshots.bucket), {
-      history: 1,
-    });
-  });
-
-  afterAll(async () => {
-    await snapshots?.stop();
-    await nats?.drain();
-    await cleanupNamespace(namespace);
-  });
-
-  it('is not ready until the platform tenant’s policy is loaded, and says so', async () => {
-    await waitFor('the watch', async () => snapshots.live || undefined, { timeoutMs: 10_000 });
-    expect(readiness(snapshots)).toMatch(
-      /the platform tenant's policy is not in the bucket .*_POLICY_SNAPSHOTS yet/,
-    );
-    await kv.put(PLATFORM_TENANT_ID, json(defaultPolicy(PLATFORM_TENANT_ID)));
-    await waitFor('ready', async () => readiness(snapshots) === 'ready' || undefined, {
-      timeoutMs: 1_000,
-      intervalMs: 10,
-    });
-  });
-
-  it('follows puts and deletes within 1 s, and never goes back to an older version', async () => {
-    const within1s = (what: string, probe: () => boolean) =>
-      waitFor(what, async () => probe() || undefined, { timeoutMs: 1_000, intervalMs: 10 });
-    await kv.put(A, json({ ...defaultPolicy(A), version: 2 }));
-    await within1s('version 2', () => snapshots.status(A)?.version === 2);
-    const profile = () =>
-      snapshots.store.decide(
-        A,
-        { kind: 'user', id: 'u', tenantId: A, groups: ['tenantry:role:member'] },
-        'read',
-        'profile',
-      );
-    expect(profile().allowed).toBe(true);
-
-    await kv.put(
-      A,
-      json({
-        ...defaultPolicy(A),
-        version: 3,
-        denyRules: [{ id: 'r', permissions: ['profile:read'] }],
-      }),
-    );
-    await within1s('version 3', () => snapshots.status(A)?.version === 3);
-    expect(profile().reason.kind).toBe('deny-rule');
-
-    await kv.put(A, json({ ...defaultPolicy(A), version: 1 }));
-    await kv.put(A, '{"tenantId": "not json at all"');
-    // Neither the older version nor the broken document replaced version 3.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(snapshots.status(A)?.version).toBe(3);
-
-    await kv.delete(A);
-    await within1s('forgotten', () => snapshots.status(A) === undefined);
-    expect(profile().reason.kind).toBe('policy-unavailable');
-  });
-});
 
 describe('gateway policy snapshots when NATS goes away (its own nats-server)', () => {
   const namespace = new Namespace(testNamespace('authz'));

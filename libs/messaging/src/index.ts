@@ -31,5 +31,6 @@ export {
 export {
   KvFollower,
   type KvFollowedEntry,
+  type KvFollowerConnection,
   type KvFollowerOptions,
 } from './jetstream/kv-follower.js';

@@ -14,11 +14,10 @@ import {
   type Principal,
 } from '@tenantry/contracts';
 import { messageContext, NatsService, type MessagingOptions } from '@tenantry/messaging';
+import { DecisionAuditor, PolicySnapshotFollower } from '@tenantry/policy-client';
 import { defaultPolicy, type PolicyDocument } from '@tenantry/policy-engine';
 import { double } from '@tenantry/testing';
 import { Authorizer } from '../authz/authorizer.js';
-import { DecisionAuditor } from '../authz/decision-auditor.js';
-import { PolicySnapshotFollower } from '../authz/policy-snapshot.follower.js';
 import { installHttpEdge } from '../http/http-edge.js';
 import { ProblemDetailsFilter } from '../http/problem-details.filter.js';
 import { RouteTable } from '../http/route-table.js';

@@ -1,11 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { PLATFORM_TENANT_ID, type AuditEvent, type Principal } from '@tenantry/contracts';
 import { messageContext } from '@tenantry/messaging';
+import type { DecisionAuditor, PolicySnapshotFollower } from '@tenantry/policy-client';
 import {
-  decisionAuditEvent,
   fromPrincipal,
   mfaAtOf,
-  shouldAudit,
   type Check,
   type Decision,
   type Explanation,
@@ -13,11 +12,8 @@ import {
   type RequestContext,
 } from '@tenantry/policy-engine';
 import { Counter, register } from 'prom-client';
-import { v7 as uuidv7 } from 'uuid';
 import type { PermissionRequirement } from '../auth/access.decorators.js';
 import { AuthzErrors } from './authz.errors.js';
-import type { DecisionAuditor } from './decision-auditor.js';
-import type { PolicySnapshotFollower } from './policy-snapshot.follower.js';
 
 /** A resource path segment (`@tenantry/policy-engine`'s syntax). */
 const SEGMENT = /^[A-Za-z0-9._~@-]{1,128}$/;
@@ -171,26 +167,25 @@ export class Authorizer {
   }
 
   private audit(request: DecisionRequest, decision: Decision, info: AuditInfo): void {
-    // No snapshot to decide with is an outage (counted, answered 503), not the policy's decision.
-    if (!this.auditor || decision.reason.kind === 'policy-unavailable') return;
-    const rate = this.snapshots.store.get(request.tenantId)?.policy.auditAllowSampleRate ?? 0;
-    if (!shouldAudit(decision, rate, this.options.random)) return;
-    const context = messageContext.current();
-    const event = decisionAuditEvent({
-      id: uuidv7(),
-      tenantId: request.tenantId,
-      actor: info.actor,
-      action: request.action,
-      resource: request.resource,
-      decision,
-      allowSampleRate: rate,
-      ...(context?.requestId ? { requestId: context.requestId } : {}),
-      extra: {
-        ...(info.route ? { route: info.route } : {}),
-        ...(info.routeTenant ? { routeTenant: info.routeTenant } : {}),
-        ...(request.context?.ip ? { ip: request.context.ip } : {}),
+    // A policy-unavailable deny is an outage (counted, answered 503): the auditor skips it.
+    if (!this.auditor) return;
+    this.auditor.audit(
+      {
+        tenantId: request.tenantId,
+        actor: info.actor,
+        action: request.action,
+        resource: request.resource,
+        decision,
+        allowSampleRate:
+          this.snapshots.store.get(request.tenantId)?.policy.auditAllowSampleRate ?? 0,
+        context: messageContext.current(),
+        extra: {
+          ...(info.route ? { route: info.route } : {}),
+          ...(info.routeTenant ? { routeTenant: info.routeTenant } : {}),
+          ...(request.context?.ip ? { ip: request.context.ip } : {}),
+        },
       },
-    });
-    this.auditor.record(event, context ? { ...context, tenantId: request.tenantId } : undefined);
+      this.options.random,
+    );
   }
 }

@@ -10,13 +10,12 @@ import {
   type Principal,
 } from '@tenantry/contracts';
 import { NatsService, type MessagingOptions } from '@tenantry/messaging';
+import { DecisionAuditor, PolicySnapshotFollower } from '@tenantry/policy-client';
 import { defaultPolicy, type PolicyDocument } from '@tenantry/policy-engine';
 import { double } from '@tenantry/testing';
 import type { FastifyRequest } from 'fastify';
 import { Authorizer } from './authorizer.js';
 import { AuthzController } from './authz.controller.js';
-import { DecisionAuditor } from './decision-auditor.js';
-import { PolicySnapshotFollower } from './policy-snapshot.follower.js';
 
 const A = '0193a000-0000-7000-8000-00000000000a';
 const D = '0193d000-0000-7000-8000-00000000000d';

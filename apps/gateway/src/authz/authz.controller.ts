@@ -7,15 +7,14 @@ import {
   AuthzExplainRequestSchema,
   AuthzExplanationSchema,
   type AuthzCheckRequest,
-  type AuthzContext,
   type AuthzDecision,
   type AuthzExplainRequest,
   type Principal,
 } from '@tenantry/contracts';
+import { toAuthzDecision, toAuthzExplanation, toEngineContext } from '@tenantry/policy-client';
 import {
   fromPrincipal,
   mfaAtOf,
-  type Decision,
   type PolicyPrincipal,
   type RequestContext,
 } from '@tenantry/policy-engine';
@@ -39,32 +38,6 @@ interface Subject {
   tenantId: string;
   principal: PolicyPrincipal;
   context: RequestContext;
-}
-
-/** A decision as the API answers it (the engine's may carry more, and be frozen). */
-export function toAnswer(decision: Decision): AuthzDecision {
-  const { reason } = decision;
-  return {
-    allowed: decision.allowed,
-    reason: {
-      kind: reason.kind,
-      message: reason.message,
-      ...(reason.bindingId !== undefined ? { bindingId: reason.bindingId } : {}),
-      ...(reason.roleId !== undefined ? { roleId: reason.roleId } : {}),
-      ...(reason.permission !== undefined ? { permission: reason.permission } : {}),
-      ...(reason.ruleId !== undefined ? { ruleId: reason.ruleId } : {}),
-      ...(reason.condition !== undefined ? { condition: reason.condition } : {}),
-    },
-    obligations: decision.obligations.map((o) => ({ ...o })),
-    policyVersion: decision.policyVersion,
-  };
-}
-
-/** The policy engine's context from the contract's (timestamps as epoch ms). */
-function engineContext(context: AuthzContext | undefined): RequestContext {
-  if (!context) return {};
-  const { mfaAt, ...rest } = context;
-  return { ...rest, ...(mfaAt !== undefined ? { mfaAt: Date.parse(mfaAt) } : {}) };
 }
 
 /**
@@ -113,7 +86,7 @@ export class AuthzController {
       );
       const unavailable = results.find((d) => d.reason.kind === 'policy-unavailable');
       if (unavailable) throw AuthzErrors.fromDecision(unavailable, 'authz:check');
-      return { results: results.map(toAnswer) };
+      return { results: results.map(toAuthzDecision) };
     }
     const decision = this.authorizer.decide({
       ...subject,
@@ -122,7 +95,7 @@ export class AuthzController {
     });
     if (decision.reason.kind === 'policy-unavailable')
       throw AuthzErrors.fromDecision(decision, `${body.resource}:${body.action}`);
-    return toAnswer(decision);
+    return toAuthzDecision(decision);
   }
 
   @Post('explain')
@@ -154,7 +127,7 @@ export class AuthzController {
     });
     if (explanation.decision.reason.kind === 'policy-unavailable')
       throw AuthzErrors.fromDecision(explanation.decision, `${body.resource}:${body.action}`);
-    return { decision: toAnswer(explanation.decision), steps: [...explanation.steps] };
+    return toAuthzExplanation(explanation);
   }
 
   /**
@@ -171,7 +144,7 @@ export class AuthzController {
     const mfaAt = mfaAtOf(caller);
     const own: RequestContext = { ip: request.ip, ...(mfaAt !== undefined ? { mfaAt } : {}) };
     if (!body.principal) {
-      const { ip: _ip, mfaAt: _mfaAt, ...given } = engineContext(body.context);
+      const { ip: _ip, mfaAt: _mfaAt, ...given } = toEngineContext(body.context);
       return { tenantId, principal: fromPrincipal(caller), context: { ...given, ...own } };
     }
     const permitted = this.authorizer.decide(
@@ -189,7 +162,7 @@ export class AuthzController {
     return {
       tenantId,
       principal: { kind, id, tenantId, ...(groups?.length ? { groups } : {}) },
-      context: engineContext(body.context),
+      context: toEngineContext(body.context),
     };
   }
 }

@@ -7,11 +7,10 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { EventPublisher, NatsService } from '@tenantry/messaging';
+import { DecisionAuditor, PolicySnapshotFollower } from '@tenantry/policy-client';
 import { READINESS_CHECKS, type ReadinessCheck } from '@tenantry/runtime';
 import { Authorizer } from './authorizer.js';
 import { AuthzController } from './authz.controller.js';
-import { DecisionAuditor } from './decision-auditor.js';
-import { PolicySnapshotFollower } from './policy-snapshot.follower.js';
 
 /**
  * Starts following the policy snapshots with the gateway, stops with it (publishing what the

@@ -9,6 +9,12 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsService } from '../nats/nats.service.js';
 
+/**
+ * What a follower needs of a NATS connection: the platform's `NatsService` has it; a plain
+ * `@nats-io/transport-node` connection can be given its JetStream clients and connection state.
+ */
+export type KvFollowerConnection = Pick<NatsService, 'nc' | 'js' | 'jsm' | 'isConnected'>;
+
 /** A key's current value, as the follower hands it over. */
 export interface KvFollowedEntry {
   key: string;
@@ -91,7 +97,7 @@ export class KvFollower {
   private watchingConnection = false;
 
   constructor(
-    private readonly nats: NatsService,
+    private readonly nats: KvFollowerConnection,
     private readonly options: KvFollowerOptions,
   ) {
     this.logger = new Logger(`KvFollower ${options.name ?? options.bucket}`);

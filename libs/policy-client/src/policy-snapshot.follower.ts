@@ -1,6 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { PLATFORM_TENANT_ID, PolicySnapshots } from '@tenantry/contracts';
-import { KvFollower, type KvFollowedEntry, type NatsService } from '@tenantry/messaging';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Namespace, PLATFORM_TENANT_ID, PolicySnapshots } from '@tenantry/contracts';
+import {
+  KvFollower,
+  type KvFollowedEntry,
+  type KvFollowerConnection,
+  type MessagingOptions,
+} from '@tenantry/messaging';
 import { compile, PolicyStore, type SnapshotStatus } from '@tenantry/policy-engine';
 import { Counter, Gauge, register } from 'prom-client';
 
@@ -11,19 +18,64 @@ export interface PolicySnapshotFollowerOptions {
   confirmEveryMs?: number;
   /** Wall clock (tests). */
   clock?: () => number;
+  /**
+   * The Tenantry namespace the bucket is in (`TENANTRY_NAMESPACE`; none in production). By
+   * default the namespace of the platform's `NatsService`, else none.
+   */
+  namespace?: Namespace | string;
 }
+
+/**
+ * The NATS connection a follower watches the bucket on: the platform's `NatsService` (its
+ * namespace is the bucket's), or what `PolicySnapshotFollower.connect` makes of a plain
+ * `@nats-io/transport-node` connection.
+ */
+export type PolicySnapshotConnection = KvFollowerConnection & {
+  readonly options?: Pick<MessagingOptions, 'namespace'>;
+};
 
 export type SnapshotUpdate =
   'applied' | 'unchanged' | 'older' | 'invalid' | 'mismatched' | 'deleted';
 
 const decoder = new TextDecoder();
+
+function namespaceOf(
+  nats: PolicySnapshotConnection,
+  options: PolicySnapshotFollowerOptions,
+): Namespace {
+  const given = options.namespace;
+  if (given !== undefined) return typeof given === 'string' ? new Namespace(given) : given;
+  return nats.options?.namespace ?? new Namespace();
+}
+
+/** JetStream clients and the connection state of a plain connection, as `KvFollower` needs them. */
+async function followerConnection(nc: NatsConnection): Promise<KvFollowerConnection> {
+  const js = jetstream(nc, { timeout: 5_000 });
+  const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+  let connected = true;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') connected = false;
+      else if (status.type === 'reconnect') connected = true;
+    }
+  })().catch(() => undefined);
+  return {
+    nc,
+    js,
+    jsm,
+    get isConnected() {
+      return connected && !nc.isClosed();
+    },
+  };
+}
+
 const followers = new Set<PolicySnapshotFollower>();
 
 function metric<T>(name: string, make: () => T): T {
   return (register.getSingleMetric(name) as T | undefined) ?? make();
 }
 
-/** Per scrape, over every follower of the process (one in the gateway). */
+/** Per scrape, over every follower of the process (usually one). */
 function snapshotsOf(fn: (f: PolicySnapshotFollower) => number): number {
   let total = 0;
   for (const f of followers) total += fn(f);
@@ -103,12 +155,12 @@ const metrics = {
 };
 
 /**
- * The gateway's policy snapshots: a `PolicyStore` fed by a watch of the POLICY_SNAPSHOTS bucket
- * (key: tenant id, value: the tenant's policy document). Each document is compiled when it
- * arrives; an invalid one is logged and the previous snapshot kept; an older version never
+ * A process's policy snapshots (the gateway's, the policy service's, a product's own service's):
+ * a `PolicyStore` fed by a watch of the POLICY_SNAPSHOTS bucket (key: tenant id, value: the
+ * tenant's policy document). Each document is compiled when it arrives; an invalid one is logged and the previous snapshot kept; an older version never
  * replaces a newer one; a deleted key forgets the tenant. While the watch is live every held
  * snapshot is confirmed each second, so snapshots go stale (and decisions fail closed with
- * `policy-unavailable`) only when the gateway has not been able to watch the bucket for
+ * `policy-unavailable`) only when the process has not been able to watch the bucket for
  * `maxAgeMs` (PolicySnapshots.maxStaleSeconds).
  */
 export class PolicySnapshotFollower {
@@ -119,14 +171,25 @@ export class PolicySnapshotFollower {
   private stopping = false;
   private readonly confirmEveryMs: number;
 
-  constructor(nats: NatsService, options: PolicySnapshotFollowerOptions = {}) {
+  /**
+   * Follows the bucket over a plain `@nats-io/transport-node` connection (a product's own
+   * service): the connection stays the caller's (`stop` does not close it).
+   */
+  static async connect(
+    nc: NatsConnection,
+    options: PolicySnapshotFollowerOptions = {},
+  ): Promise<PolicySnapshotFollower> {
+    return new PolicySnapshotFollower(await followerConnection(nc), options);
+  }
+
+  constructor(nats: PolicySnapshotConnection, options: PolicySnapshotFollowerOptions = {}) {
     this.store = new PolicyStore({
       maxAgeMs: options.maxAgeMs ?? PolicySnapshots.maxStaleSeconds * 1000,
       clock: options.clock,
     });
     this.confirmEveryMs = options.confirmEveryMs ?? 1_000;
     this.follower = new KvFollower(nats, {
-      bucket: nats.options.namespace.bucket(PolicySnapshots.bucket),
+      bucket: namespaceOf(nats, options).bucket(PolicySnapshots.bucket),
       name: 'policy snapshots',
       onPut: (entry) => {
         this.put(entry);
@@ -148,6 +211,11 @@ export class PolicySnapshotFollower {
 
   get live(): boolean {
     return this.follower.live;
+  }
+
+  /** Resolves once the watch is live: every snapshot the bucket held when it started is loaded. */
+  whenLive(): Promise<void> {
+    return this.follower.whenLive();
   }
 
   start(): void {

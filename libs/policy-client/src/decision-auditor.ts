@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { ContractValidationError, type AuditEvent } from '@tenantry/contracts';
 import type { MessageContext } from '@tenantry/messaging';
+import { decisionAuditEvent, shouldAudit, type Decision } from '@tenantry/policy-engine';
 import { Counter, Gauge, register } from 'prom-client';
+import { v7 as uuidv7 } from 'uuid';
 
 export interface DecisionAuditorOptions {
   /** Events held while NATS does not take them; beyond, new ones are dropped (counted). Default 10 000. */
@@ -13,7 +15,28 @@ export interface DecisionAuditorOptions {
   maxRetryMs?: number;
 }
 
-type Publish = (event: AuditEvent, context: MessageContext | undefined) => Promise<unknown>;
+/** Publishes one event (`EventPublisher.publishAudit`: the AUDIT stream, message id = event id). */
+export type PublishAudit = (
+  event: AuditEvent,
+  context: MessageContext | undefined,
+) => Promise<unknown>;
+
+/** A decision that may go to the audit log, and what its event says beyond the decision. */
+export interface DecisionToAudit {
+  /** The tenant whose policy decided: the event is that tenant's. */
+  tenantId: string;
+  /** Whose access was decided, as the audit log names actors. */
+  actor: AuditEvent['actor'];
+  action: string;
+  resource: string;
+  decision: Decision;
+  /** The tenant document's `auditAllowSampleRate` (0 when it has none). */
+  allowSampleRate: number;
+  /** The request's context: its request id goes into the event, and it travels with it. */
+  context?: MessageContext;
+  /** More to record (route, IP, who asked); free-form JSON. */
+  extra?: Readonly<Record<string, unknown>>;
+}
 
 interface Pending {
   event: AuditEvent;
@@ -82,7 +105,7 @@ export class DecisionAuditor {
   private readonly maxRetryMs: number;
 
   constructor(
-    private readonly publish: Publish,
+    private readonly publish: PublishAudit,
     options: DecisionAuditorOptions = {},
   ) {
     this.capacity = options.capacity ?? 10_000;
@@ -94,6 +117,29 @@ export class DecisionAuditor {
 
   get buffered(): number {
     return this.queue.length;
+  }
+
+  /**
+   * A decision, queued for the audit log when `shouldAudit` says so: every deny, allows at the
+   * tenant's sample rate (`random` in [0, 1), as Math.random). A `policy-unavailable` deny is
+   * an outage, not the policy's decision: never audited. Returns at once; true when queued.
+   */
+  audit(input: DecisionToAudit, random?: () => number): boolean {
+    const { decision, context } = input;
+    if (decision.reason.kind === 'policy-unavailable') return false;
+    if (!shouldAudit(decision, input.allowSampleRate, random)) return false;
+    const event = decisionAuditEvent({
+      id: uuidv7(),
+      tenantId: input.tenantId,
+      actor: input.actor,
+      action: input.action,
+      resource: input.resource,
+      decision,
+      allowSampleRate: input.allowSampleRate,
+      ...(context?.requestId ? { requestId: context.requestId } : {}),
+      ...(input.extra ? { extra: input.extra } : {}),
+    });
+    return this.record(event, context ? { ...context, tenantId: input.tenantId } : undefined);
   }
 
   /** Queues an event; returns at once. False when it was dropped (the buffer is full). */

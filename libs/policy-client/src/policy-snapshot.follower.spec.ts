@@ -3,7 +3,10 @@ import { Namespace, PLATFORM_TENANT_ID } from '@tenantry/contracts';
 import { NatsService, type MessagingOptions } from '@tenantry/messaging';
 import { defaultPolicy, type PolicyDocument } from '@tenantry/policy-engine';
 import { double } from '@tenantry/testing';
-import { PolicySnapshotFollower } from './policy-snapshot.follower.js';
+import {
+  PolicySnapshotFollower,
+  type PolicySnapshotConnection,
+} from './policy-snapshot.follower.js';
 
 const A = '0193a000-0000-7000-8000-00000000000a';
 const B = '0193b000-0000-7000-8000-00000000000b';
@@ -30,6 +33,18 @@ function setup() {
 describe('PolicySnapshotFollower', () => {
   it('follows the namespaced bucket', () => {
     expect(setup().snapshots.bucket).toBe('NS_POLICY_SNAPSHOTS');
+  });
+
+  it('takes the namespace given, else none, over a connection without options', () => {
+    const connection = double(NatsService, {});
+    expect(new PolicySnapshotFollower(connection, { namespace: 'acme' }).bucket).toBe(
+      'ACME_POLICY_SNAPSHOTS',
+    );
+    expect(new PolicySnapshotFollower(connection, { namespace: new Namespace('b2') }).bucket).toBe(
+      'B2_POLICY_SNAPSHOTS',
+    );
+    const plain = double<PolicySnapshotConnection>('connection', { options: undefined });
+    expect(new PolicySnapshotFollower(plain).bucket).toBe('POLICY_SNAPSHOTS');
   });
 
   it('compiles each document and keeps the newest version; an older one never replaces it', () => {

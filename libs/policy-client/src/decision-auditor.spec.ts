@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ContractValidationError, type AuditEvent } from '@tenantry/contracts';
+import { newContext } from '@tenantry/messaging';
+import type { Decision } from '@tenantry/policy-engine';
 import { register } from 'prom-client';
 import { DecisionAuditor } from './decision-auditor.js';
 
@@ -89,5 +91,48 @@ describe('DecisionAuditor', () => {
     await auditor.stop(20);
     expect(await counted('dropped')).toBe(droppedBefore + 1);
     expect(auditor.record(event(2))).toBe(false);
+  });
+
+  it('audits decisions: every deny, allows at the sample rate, never a policy-unavailable one', async () => {
+    const published: { event: AuditEvent; tenantId?: string }[] = [];
+    const auditor = new DecisionAuditor(async (event, context) => {
+      published.push({ event, tenantId: context?.tenantId });
+    });
+    const decision = (allowed: boolean, kind: Decision['reason']['kind']): Decision => ({
+      allowed,
+      reason: { kind, message: kind },
+      obligations: [],
+      policyVersion: kind === 'policy-unavailable' ? null : 3,
+    });
+    const context = newContext({ actor: 'service:billing' });
+    const input = {
+      tenantId: event(0).tenantId,
+      actor: { type: 'user', id: 'u' } as const,
+      action: 'write',
+      resource: 'invoices/7',
+      allowSampleRate: 0.25,
+      context,
+      extra: { route: 'POST /v1/invoices' },
+    };
+    expect(auditor.audit({ ...input, decision: decision(false, 'no-grant') })).toBe(true);
+    expect(auditor.audit({ ...input, decision: decision(false, 'policy-unavailable') })).toBe(
+      false,
+    );
+    expect(auditor.audit({ ...input, decision: decision(true, 'granted') }, () => 0.5)).toBe(false);
+    expect(auditor.audit({ ...input, decision: decision(true, 'granted') }, () => 0.1)).toBe(true);
+    await until(() => published.length === 2);
+    expect(published[0]).toMatchObject({
+      tenantId: input.tenantId,
+      event: {
+        action: 'authz.denied',
+        requestId: context.requestId,
+        data: { route: 'POST /v1/invoices', permission: 'invoices/7:write' },
+      },
+    });
+    expect(published[1]!.event).toMatchObject({
+      action: 'authz.allowed',
+      data: { allowSampleRate: 0.25 },
+    });
+    await auditor.stop();
   });
 });

@@ -1,0 +1,20 @@
+export {
+  DecisionAuditor,
+  type DecisionAuditorOptions,
+  type DecisionToAudit,
+  type PublishAudit,
+} from './decision-auditor.js';
+export {
+  toAuthzDecision,
+  toAuthzExplanation,
+  toEngineContext,
+  toEnginePrincipal,
+  type AuthzExplanation,
+} from './decision-mapping.js';
+export { PolicyDecisionClient } from './policy-decision.client.js';
+export {
+  PolicySnapshotFollower,
+  type PolicySnapshotConnection,
+  type PolicySnapshotFollowerOptions,
+  type SnapshotUpdate,
+} from './policy-snapshot.follower.js';
