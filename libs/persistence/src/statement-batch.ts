@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { checkOut } from './pool-client.js';
 import type { Row, Statement } from './statements.js';
 
 /**
@@ -86,7 +87,7 @@ export async function runBatch(
   statements: readonly Statement<unknown>[],
 ): Promise<Row[][]> {
   if (!statements.length) return [];
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   let failure: Error | undefined;
   try {
     const answer = await new Promise<pg.QueryResult | pg.QueryResult[]>((resolve, reject) =>
@@ -104,6 +105,6 @@ export async function runBatch(
     failure = error as Error;
     throw error;
   } finally {
-    client.release(failure);
+    release(failure);
   }
 }

@@ -8,6 +8,7 @@ import {
 } from '@tenantry/messaging';
 import type pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { checkOut } from '../pool-client.js';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
 interface OutboxRow {
@@ -81,7 +82,7 @@ export class OutboxRelay {
    */
   async flushOnce(): Promise<number> {
     const pool = (this.dataSource.driver as PostgresDriver).master as pg.Pool;
-    const client = await pool.connect();
+    const { client, release } = await checkOut(pool);
     let unusable: Error | undefined;
     try {
       const [, taken] = (await client.query(
@@ -96,7 +97,7 @@ export class OutboxRelay {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (unusable = rollbackError));
       throw error;
     } finally {
-      client.release(unusable);
+      release(unusable);
     }
   }
 
