@@ -88,7 +88,8 @@ export async function stopChild(child, graceMs = 5_000) {
 
 /**
  * autocannon in this process (as in anchors/fastify): 2 s warm-up at 10 connections, then the
- * row; `headers` go with every request (a bearer token, an API key), `method`/`body` likewise.
+ * row; `headers` go with every request (a bearer token, an API key), `method`/`body` likewise;
+ * `overallRate` caps the requests per second of all connections together (a row at a fixed load).
  */
 export async function httpLoad({
   url,
@@ -96,6 +97,7 @@ export async function httpLoad({
   headers,
   method,
   body,
+  overallRate,
   durationS = DURATION_S,
   warmupS = 2,
 }) {
@@ -109,6 +111,7 @@ export async function httpLoad({
     ...(headers ? { headers } : {}),
     ...(method ? { method } : {}),
     ...(body !== undefined ? { body } : {}),
+    ...(overallRate ? { overallRate } : {}),
   };
   if (warmupS > 0) await run({ ...request, connections: 10, duration: warmupS });
   const r = await run({ ...request, connections, duration: durationS });

@@ -64,11 +64,14 @@ export function cpuMeter(base, natsUrl) {
         const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
         const pct = (ticks) => Math.round((ticks / 100 / seconds) * 100);
         const out = {};
+        // unrounded CPU seconds of each named process (clock ticks, 10 ms resolution)
+        const cpuSeconds = {};
         let known = 0;
         for (const [k, p] of Object.entries(pids)) {
           const t = statOf(p)?.ticks ?? null;
           if (t === null || before[k] === null) continue;
           out[k] = pct(t - before[k]);
+          cpuSeconds[k] = (t - before[k]) / 100;
           known += t - before[k];
         }
         // every other process, by command name: postgres backends, and whatever else ran
@@ -92,9 +95,10 @@ export function cpuMeter(base, natsUrl) {
         out.other = Math.max(0, out.machine - pct(known));
         if (others.length)
           out.otherTop = Object.fromEntries(others.slice(0, 3).map(([c, t]) => [c, pct(t)]));
-        return { seconds, percent: out };
+        return { seconds, percent: out, cpuSeconds };
       };
-      // stop(): CPU% since start(); sample(): the same and the window's length; the meter goes on
+      // stop(): CPU% since start(); sample(): the same, the window's length and each named
+      // process's CPU seconds; the meter goes on
       return { stop: () => sample().percent, sample };
     },
   };

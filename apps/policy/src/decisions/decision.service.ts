@@ -5,7 +5,7 @@ import {
   type AuthzDecision,
   type DecideBatchRequest,
   type DecideRequest,
-  type PolicyDecisionRpc,
+  PolicyDecisionRpc,
   type RpcResponse,
 } from '@tenantry/contracts';
 import { messageContext } from '@tenantry/messaging';
@@ -86,9 +86,10 @@ export interface DecisionServiceOptions {
  * `policy.decisions.*`: decisions for backend services, made in this process with the snapshots
  * it follows from the POLICY_SNAPSHOTS bucket (the state every holder has, not the database),
  * so every replica answers what the gateway would. A tenant without a usable snapshot is a
- * `policy-unavailable` deny, not an error. Decisions (`decide`, and each of a batch) go to the
- * audit log as the gateway's do: every deny, allows at the tenant's `auditAllowSampleRate`,
- * queued, never holding up the answer; `explain` is a question, not an access: not audited.
+ * `policy-unavailable` deny, not an error. `decide` decisions go to the audit log as the
+ * gateway's route decisions do: every deny, allows at the tenant's `auditAllowSampleRate`,
+ * queued, never holding up the answer. `decide-batch` (what a page asks to draw itself) and
+ * `explain` are questions, as `/v1/authz/*` at the gateway: counted, not audited.
  */
 export class DecisionService {
   private readonly logger = new Logger('Decisions');
@@ -115,9 +116,9 @@ export class DecisionService {
   decideBatch(request: DecideBatchRequest): RpcResponse<typeof PolicyDecisionRpc.decideBatch> {
     const { tenantId, principal, context } = engineRequest(request);
     const results = this.snapshots.store.decideBatch(tenantId, principal, request.checks, context);
-    results.forEach((decision, i) =>
-      this.decided('decideBatch', request, request.checks[i]!, decision),
-    );
+    // A batch is what a page asks to draw itself, as /v1/authz/check at the gateway: counted,
+    // not audited (an audit event per button would drown the log).
+    for (const decision of results) this.count('decideBatch', request.tenantId, decision);
     return { results: results.map(toAuthzDecision) };
   }
 
@@ -161,7 +162,7 @@ export class DecisionService {
           this.snapshots.store.get(request.tenantId)?.policy.auditAllowSampleRate ?? 0,
         context,
         extra: {
-          rpc: `policy.decisions.${rpc === 'decideBatch' ? 'decide-batch' : 'decide'}`,
+          rpc: PolicyDecisionRpc[rpc].subject,
           ...(requestedBy ? { requestedBy } : {}),
           ...(request.context?.ip ? { ip: request.context.ip } : {}),
         },
