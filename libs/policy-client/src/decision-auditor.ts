@@ -125,9 +125,22 @@ export class DecisionAuditor {
    * an outage, not the policy's decision: never audited. Returns at once; true when queued.
    */
   audit(input: DecisionToAudit, random?: () => number): boolean {
-    const { decision, context } = input;
+    if (!this.sampled(input.decision, input.allowSampleRate, random)) return false;
+    return this.recordDecision(input);
+  }
+
+  /**
+   * Whether a decision goes to the audit log (draws the allow sample): the hot path asks this
+   * first and builds the rest of the event (`recordDecision`) only for the few that do.
+   */
+  sampled(decision: Decision, allowSampleRate: number, random?: () => number): boolean {
     if (decision.reason.kind === 'policy-unavailable') return false;
-    if (!shouldAudit(decision, input.allowSampleRate, random)) return false;
+    return shouldAudit(decision, allowSampleRate, random);
+  }
+
+  /** Queues a decision `sampled` chose (no second draw). */
+  recordDecision(input: DecisionToAudit): boolean {
+    const { decision, context } = input;
     const event = decisionAuditEvent({
       id: uuidv7(),
       tenantId: input.tenantId,
