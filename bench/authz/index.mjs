@@ -85,7 +85,6 @@ export default async function run() {
     `authz: ${DURATION_S} s rows, ${CONNECTIONS} HTTP connections, ${IN_FLIGHT} NATS in flight, ` +
       `${ROUNDS} rounds, pinning ${PIN ? 'on' : 'off'}`,
   );
-  pin(process.pid, LOADGEN_CPU);
   const serviceLog = serviceLogCollector();
   const admin = { email: 'bench@localhost', password: randomBytes(18).toString('base64url') };
   const platform = await Platform.create({
@@ -105,6 +104,9 @@ export default async function run() {
   try {
     log(`starting gateway, identity, tenants, policy, audit in namespace ${ns.name}`);
     await platform.start();
+    // Pinned after the start: the services inherit no affinity from this process (identity
+    // sizes its argon2 concurrency by the CPUs it may use).
+    pin(process.pid, LOADGEN_CPU);
     const gateway = platform.service('gateway');
     const pids = {
       gateway: gateway.pid,

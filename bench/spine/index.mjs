@@ -62,7 +62,6 @@ export default async function run() {
     `spine: ${DURATION_S} s rows, ${CONNECTIONS} HTTP connections, ${IN_FLIGHT} NATS in flight, ` +
       `${EVENTS.toLocaleString('en-US')} events, pinning ${PIN ? 'on' : 'off'}`,
   );
-  pin(process.pid, LOADGEN_CPU);
 
   const serviceLog = serviceLogCollector();
   // BENCH_PROFILE=1: V8 CPU profiles of the services (costs throughput: diagnosis only)
@@ -97,6 +96,9 @@ export default async function run() {
   try {
     log(`starting gateway, tenants, audit, identity in namespace ${ns.name}`);
     await platform.start();
+    // Pinned after the start: the services inherit no affinity from this process (identity
+    // sizes its argon2 concurrency by the CPUs it may use).
+    pin(process.pid, LOADGEN_CPU);
     const pids = {
       gateway: platform.service('gateway').pid,
       tenants: platform.service('tenants').pid,
