@@ -18,3 +18,4 @@ export {
   type PolicySnapshotFollowerOptions,
   type SnapshotUpdate,
 } from './policy-snapshot.follower.js';
+export { PolicySnapshotsModule } from './policy-snapshots.module.js';
