@@ -32,6 +32,26 @@ export interface PermissionOptions {
   principals?: readonly PrincipalKind[];
 }
 
+/**
+ * Routes about the caller's own account (profile, password, MFA, sessions, sign-out): users and
+ * operators, with `profile:read` / `profile:write` (the default `member` role grants `profile:*`);
+ * not API keys, which have no user, session or password.
+ */
+export const OWN_ACCOUNT = {
+  principals: ['user', 'operator'],
+} as const satisfies PermissionOptions;
+
+/**
+ * Platform administration (tenants, signing keys, the platform's settings and API keys): decided
+ * by the platform tenant's policy, where the default binds `platform-operator` (`*:*`) to
+ * operators; for operators only, as before the policy service (a platform API key could otherwise
+ * be given these by its scopes).
+ */
+export const PLATFORM_ADMINISTRATION = {
+  platform: true,
+  principals: ['operator'],
+} as const satisfies PermissionOptions;
+
 /** A route's @Permission, parsed once when the code loads. */
 export interface PermissionRequirement extends PermissionOptions {
   /** As written: `users:write`, `projects/{projectId}:write`. */

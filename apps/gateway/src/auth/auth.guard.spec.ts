@@ -22,10 +22,16 @@ import { installHttpEdge } from '../http/http-edge.js';
 import { ProblemDetailsFilter } from '../http/problem-details.filter.js';
 import { RouteTable } from '../http/route-table.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { OWN_ACCOUNT, PLATFORM_ADMINISTRATION } from '../identity/caller.js';
 import { AccessRegistry, UndeclaredRoutesError } from './access-registry.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
-import { Authenticated, Caller, Permission, Public } from './access.decorators.js';
+import {
+  Authenticated,
+  Caller,
+  PLATFORM_ADMINISTRATION,
+  OWN_ACCOUNT,
+  Permission,
+  Public,
+} from './access.decorators.js';
 import { ApiKeyVerifier } from './api-key.verifier.js';
 import { AuthErrors } from './auth.errors.js';
 import { AuthGuard } from './auth.guard.js';

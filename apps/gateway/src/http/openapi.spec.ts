@@ -1,7 +1,10 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { RouteAccess } from '../auth/access-registry.js';
-import { parsePermission } from '../auth/access.decorators.js';
-import { OWN_ACCOUNT, PLATFORM_ADMINISTRATION } from '../identity/caller.js';
+import {
+  parsePermission,
+  PLATFORM_ADMINISTRATION,
+  OWN_ACCOUNT,
+} from '../auth/access.decorators.js';
 import { documentAccess } from './openapi.js';
 
 type Operation = {

@@ -26,14 +26,14 @@ import {
 } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
 import { z } from 'zod';
-import { Caller, Permission } from '../auth/access.decorators.js';
+import { Caller, PLATFORM_ADMINISTRATION, Permission } from '../auth/access.decorators.js';
 import { ApiKeyVerifier } from '../auth/api-key.verifier.js';
 import { AuthErrors } from '../auth/auth.errors.js';
 import { Revocations } from '../auth/revocations.js';
 import { uncoveredScopes } from '../auth/scopes.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { MAX_ACCESS_TOKEN_MS, PLATFORM_ADMINISTRATION } from './caller.js';
+import { MAX_ACCESS_TOKEN_MS } from '../identity/caller.js';
 
 const TenantPath = strictObject({ tenantId: UuidSchema });
 const KeyPath = strictObject({ tenantId: UuidSchema, keyId: UuidSchema });

@@ -10,10 +10,9 @@ import {
 } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
 import type { z } from 'zod';
-import { Permission } from '../auth/access.decorators.js';
+import { PLATFORM_ADMINISTRATION, Permission } from '../auth/access.decorators.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { PLATFORM_ADMINISTRATION } from './caller.js';
 
 const TenantPath = strictObject({ tenantId: UuidSchema });
 type UpdateBody = z.output<typeof UpdateAuthSettingsBodySchema>;

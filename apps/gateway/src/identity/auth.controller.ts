@@ -21,12 +21,12 @@ import {
 import { RpcClient } from '@tenantry/messaging';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { Caller, Permission, Public } from '../auth/access.decorators.js';
+import { Caller, OWN_ACCOUNT, Permission, Public } from '../auth/access.decorators.js';
 import { AuthErrors } from '../auth/auth.errors.js';
 import { Revocations } from '../auth/revocations.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { homeTenant, MAX_ACCESS_TOKEN_MS, OWN_ACCOUNT, sessionOf } from './caller.js';
+import { homeTenant, MAX_ACCESS_TOKEN_MS, sessionOf } from '../identity/caller.js';
 import { clientInfo } from './client-info.js';
 import {
   clearRefreshCookie,

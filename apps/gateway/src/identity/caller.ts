@@ -1,25 +1,4 @@
 import { PLATFORM_TENANT_ID, type Principal } from '@tenantry/contracts';
-import type { PermissionOptions } from '../auth/access.decorators.js';
-
-/**
- * Routes about the caller's own account (profile, password, MFA, sessions, sign-out): users and
- * operators, with `profile:read` / `profile:write` (the default `member` role grants `profile:*`);
- * not API keys, which have no user, session or password.
- */
-export const OWN_ACCOUNT = {
-  principals: ['user', 'operator'],
-} as const satisfies PermissionOptions;
-
-/**
- * Platform administration (tenants, signing keys, the platform's settings and API keys): decided
- * by the platform tenant's policy, where the default binds `platform-operator` (`*:*`) to
- * operators; for operators only, as before the policy service (a platform API key could otherwise
- * be given these by its scopes).
- */
-export const PLATFORM_ADMINISTRATION = {
-  platform: true,
-  principals: ['operator'],
-} as const satisfies PermissionOptions;
 
 /** The tenant the caller's own records live under: operators' under the platform's id. */
 export function homeTenant(principal: Principal): string {

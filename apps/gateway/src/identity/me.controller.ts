@@ -16,11 +16,11 @@ import {
 } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
 import { z } from 'zod';
-import { Caller, Permission } from '../auth/access.decorators.js';
+import { Caller, OWN_ACCOUNT, Permission } from '../auth/access.decorators.js';
 import { Revocations } from '../auth/revocations.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { homeTenant, MAX_ACCESS_TOKEN_MS, OWN_ACCOUNT, sessionOf } from './caller.js';
+import { homeTenant, MAX_ACCESS_TOKEN_MS, sessionOf } from '../identity/caller.js';
 
 const SessionPath = strictObject({ sessionId: UuidSchema });
 const SessionListSchema = z.object({ items: z.array(SessionSchema) });

@@ -3,10 +3,9 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SigningKeyRpc } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
 import { z } from 'zod';
-import { Permission } from '../auth/access.decorators.js';
+import { PLATFORM_ADMINISTRATION, Permission } from '../auth/access.decorators.js';
 import { SigningKeys } from '../auth/signing-keys.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
-import { PLATFORM_ADMINISTRATION } from './caller.js';
 
 /** The keys access tokens are signed with, for operators. */
 @ApiTags('platform')

@@ -23,8 +23,7 @@ import {
   type TenantPage,
 } from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
-import { Caller, Permission } from '../auth/access.decorators.js';
-import { PLATFORM_ADMINISTRATION } from '../identity/caller.js';
+import { Caller, PLATFORM_ADMINISTRATION, Permission } from '../auth/access.decorators.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor.js';
