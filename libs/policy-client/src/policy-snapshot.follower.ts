@@ -317,6 +317,6 @@ export class PolicySnapshotFollower {
   }
 
   private confirmAll(): void {
-    for (const { tenantId, version } of this.store.list()) this.store.confirm(tenantId, version);
+    this.store.confirmAll();
   }
 }

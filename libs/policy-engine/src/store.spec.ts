@@ -73,6 +73,25 @@ describe('PolicyStore', () => {
     expect(store.list()).toEqual([{ tenantId: 'acme', version: 7, ageMs: 0, fresh: true }]);
   });
 
+  it('confirms every snapshot at once, each staying as old as its last confirmation after', () => {
+    const clock = clockAt(1_000_000);
+    const store = new PolicyStore({ maxAgeMs: 30_000, clock: clock.fn });
+    store.put(compile(ACME));
+    store.put(compile(GLOBEX));
+    clock.now += 40_000;
+    expect(store.list().map((s) => s.fresh)).toEqual([false, false]);
+    store.confirmAll();
+    expect(store.list()).toEqual([
+      { tenantId: 'acme', version: 7, ageMs: 0, fresh: true },
+      { tenantId: 'globex', version: 3, ageMs: 0, fresh: true },
+    ]);
+    clock.now += 20_000;
+    store.confirm('globex', 3);
+    clock.now += 20_000;
+    expect(store.status('acme')).toMatchObject({ ageMs: 40_000, fresh: false });
+    expect(store.status('globex')).toMatchObject({ ageMs: 20_000, fresh: true });
+  });
+
   it('never goes back to an older version; the same version replaces', () => {
     const store = new PolicyStore({ maxAgeMs: 60_000 });
     expect(store.load({ ...ACME, version: 8 })).toBe(true);

@@ -39,6 +39,8 @@ interface Entry {
 
 export class PolicyStore {
   private readonly entries = new Map<string, Entry>();
+  /** When every snapshot held was last confirmed at once (`confirmAll`). */
+  private allConfirmedAt = -Infinity;
   private readonly maxAgeMs: number;
   private readonly clock: () => number;
 
@@ -75,6 +77,14 @@ export class PolicyStore {
     return true;
   }
 
+  /**
+   * Every snapshot held is still its tenant's current one (a holder watching the publisher
+   * without a gap): their ages start again, in one step whatever their number.
+   */
+  confirmAll(): void {
+    this.allConfirmedAt = this.clock();
+  }
+
   remove(tenantId: string): void {
     this.entries.delete(tenantId);
   }
@@ -87,7 +97,7 @@ export class PolicyStore {
   status(tenantId: string): SnapshotStatus | undefined {
     const held = this.entries.get(tenantId);
     if (!held) return undefined;
-    const ageMs = this.clock() - held.confirmedAt;
+    const ageMs = this.ageOf(held);
     return { tenantId, version: held.policy.version, ageMs, fresh: ageMs <= this.maxAgeMs };
   }
 
@@ -104,7 +114,7 @@ export class PolicyStore {
     context?: RequestContext,
   ): Decision {
     const held = this.entries.get(tenantId);
-    if (held === undefined || this.clock() - held.confirmedAt > this.maxAgeMs) {
+    if (held === undefined || this.ageOf(held) > this.maxAgeMs) {
       return this.unavailable(tenantId, held);
     }
     try {
@@ -121,7 +131,7 @@ export class PolicyStore {
     context?: RequestContext,
   ): Decision[] {
     const held = this.entries.get(tenantId);
-    if (held === undefined || this.clock() - held.confirmedAt > this.maxAgeMs) {
+    if (held === undefined || this.ageOf(held) > this.maxAgeMs) {
       const d = this.unavailable(tenantId, held);
       return checks.map(() => d);
     }
@@ -141,17 +151,22 @@ export class PolicyStore {
     context?: RequestContext,
   ): Explanation {
     const held = this.entries.get(tenantId);
-    if (held === undefined || this.clock() - held.confirmedAt > this.maxAgeMs) {
+    if (held === undefined || this.ageOf(held) > this.maxAgeMs) {
       const d = this.unavailable(tenantId, held);
       return { decision: d, steps: [`Decision: deny: ${d.reason.message}.`] };
     }
     return held.policy.explain(principal, action, resource, context);
   }
 
+  /** Since the snapshot was put or confirmed, alone or with all the others. */
+  private ageOf(held: Entry): number {
+    return this.clock() - Math.max(held.confirmedAt, this.allConfirmedAt);
+  }
+
   private unavailable(tenantId: string, held: Entry | undefined): Decision {
     const message = held
       ? `the policy of tenant ${tenantId} (version ${held.policy.version}) was last confirmed ${Math.round(
-          (this.clock() - held.confirmedAt) / 1000,
+          this.ageOf(held) / 1000,
         )} s ago, more than the ${Math.round(this.maxAgeMs / 1000)} s allowed`
       : `no policy of tenant ${tenantId} is loaded`;
     return decision(
