@@ -66,3 +66,19 @@ export function toEnginePrincipal(
     ...(apiKeyScopes !== undefined ? { apiKeyScopes } : {}),
   };
 }
+
+/** A decision's result as metrics count it. */
+export type DecisionResult = 'allowed' | 'denied' | 'step_up' | 'unavailable';
+
+/** allowed; step_up (allowed after MFA); unavailable (no current policy: an outage); denied. */
+export function decisionResult(decision: Decision): DecisionResult {
+  if (decision.allowed) return 'allowed';
+  switch (decision.reason.kind) {
+    case 'step-up-required':
+      return 'step_up';
+    case 'policy-unavailable':
+      return 'unavailable';
+    default:
+      return 'denied';
+  }
+}

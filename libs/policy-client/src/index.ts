@@ -5,11 +5,13 @@ export {
   type PublishAudit,
 } from './decision-auditor.js';
 export {
+  decisionResult,
   toAuthzDecision,
   toAuthzExplanation,
   toEngineContext,
   toEnginePrincipal,
   type AuthzExplanation,
+  type DecisionResult,
 } from './decision-mapping.js';
 export { PolicyDecisionClient } from './policy-decision.client.js';
 export {

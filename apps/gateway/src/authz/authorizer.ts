@@ -1,7 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { PLATFORM_TENANT_ID, type AuditEvent, type Principal } from '@tenantry/contracts';
 import { messageContext } from '@tenantry/messaging';
-import type { DecisionAuditor, PolicySnapshotFollower } from '@tenantry/policy-client';
+import {
+  decisionResult,
+  type DecisionAuditor,
+  type DecisionResult,
+  type PolicySnapshotFollower,
+} from '@tenantry/policy-client';
 import {
   fromPrincipal,
   mfaAtOf,
@@ -27,24 +32,12 @@ const decisions =
   });
 
 /** One child per result, bound once: a route's count is one increment, no label lookup. */
-const DECISIONS = {
+const DECISIONS: Record<DecisionResult, Counter.Internal> = {
   allowed: decisions.labels('allowed'),
   denied: decisions.labels('denied'),
   step_up: decisions.labels('step_up'),
   unavailable: decisions.labels('unavailable'),
 };
-
-function resultOf(decision: Decision): keyof typeof DECISIONS {
-  if (decision.allowed) return 'allowed';
-  switch (decision.reason.kind) {
-    case 'step-up-required':
-      return 'step_up';
-    case 'policy-unavailable':
-      return 'unavailable';
-    default:
-      return 'denied';
-  }
-}
 
 /** One decision, about one principal, in one tenant's policy. */
 export interface DecisionRequest {
@@ -148,7 +141,7 @@ export class Authorizer {
     if (decision.reason.kind === 'evaluation-error')
       this.logger.error(`tenant ${request.tenantId}: ${decision.reason.message}`);
     if (audit) {
-      DECISIONS[resultOf(decision)].inc();
+      DECISIONS[decisionResult(decision)].inc();
       this.audit(request, decision, audit);
     }
     return decision;

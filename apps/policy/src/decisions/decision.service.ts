@@ -11,6 +11,7 @@ import {
 import { messageContext } from '@tenantry/messaging';
 import {
   toAuthzDecision,
+  decisionResult,
   toAuthzExplanation,
   toEngineContext,
   toEnginePrincipal,
@@ -35,18 +36,6 @@ const decisions =
     help: 'Decisions the policy service answered over NATS (policy.decisions.*), by rpc (decide, decideBatch, explain) and result: allowed, denied, step_up, unavailable',
     labelNames: ['rpc', 'result'],
   });
-
-function resultOf(decision: Decision): string {
-  if (decision.allowed) return 'allowed';
-  switch (decision.reason.kind) {
-    case 'step-up-required':
-      return 'step_up';
-    case 'policy-unavailable':
-      return 'unavailable';
-    default:
-      return 'denied';
-  }
-}
 
 /** The audit log's name for a principal kind. */
 const ACTOR_TYPES: Record<PrincipalKind, AuditEvent['actor']['type']> = {
@@ -136,7 +125,7 @@ export class DecisionService {
   }
 
   private count(rpc: DecisionRpc, tenantId: string, decision: Decision): void {
-    decisions.inc({ rpc, result: resultOf(decision) });
+    decisions.inc({ rpc, result: decisionResult(decision) });
     // A bug in the engine: a deny, and the cause only in the log.
     if (decision.reason.kind === 'evaluation-error')
       this.logger.error(`tenant ${tenantId}: ${decision.reason.message}`);
