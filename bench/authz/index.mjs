@@ -31,6 +31,7 @@ import {
   ratio,
   SERVER_CPU,
   signIn,
+  serviceLogCollector,
   sleep,
   startChild,
   stopChild,
@@ -85,7 +86,8 @@ export default async function run() {
     `authz: ${DURATION_S} s rows, ${CONNECTIONS} HTTP connections, ${IN_FLIGHT} NATS in flight, ` +
       `${ROUNDS} rounds, pinning ${PIN ? 'on' : 'off'}`,
   );
-  const serviceLog = serviceLogCollector();
+  // "audit buffer is full" warnings are counted apart (dropped decision audit events).
+  const serviceLog = serviceLogCollector({ dropped: /audit buffer is full/ });
   const admin = { email: 'bench@localhost', password: randomBytes(18).toString('base64url') };
   const platform = await Platform.create({
     services: ['gateway', 'identity', 'tenants', 'policy', 'audit'],
@@ -744,35 +746,6 @@ function countBy(values) {
   const out = {};
   for (const v of values) out[v] = (out[v] ?? 0) + 1;
   return out;
-}
-
-/** Services' warn and error lines: counts per service and level, the first 20 lines. */
-function serviceLogCollector() {
-  const LEVELS = { 40: 'warn', 50: 'error', 60: 'fatal' };
-  const counts = {};
-  const samples = [];
-  const dropped = {}; // "audit buffer is full" warnings per service
-  return {
-    onLine(service, line) {
-      let level = 'other';
-      let msg = line;
-      try {
-        const parsed = JSON.parse(line);
-        level = LEVELS[parsed.level] ?? String(parsed.level);
-        msg = parsed.msg ?? parsed.err?.message ?? line;
-      } catch {
-        // not JSON (e.g. a crash trace): kept as is
-      }
-      counts[service] ??= {};
-      counts[service][level] = (counts[service][level] ?? 0) + 1;
-      if (/audit buffer is full/.test(msg)) {
-        dropped[service] = (dropped[service] ?? 0) + 1;
-        return;
-      }
-      if (samples.length < 20) samples.push({ service, level, msg: String(msg).slice(0, 300) });
-    },
-    summary: () => ({ counts, samples, ...(Object.keys(dropped).length ? { dropped } : {}) }),
-  };
 }
 
 function printTable(rows, ratios, notes) {

@@ -309,3 +309,38 @@ export async function signIn(gatewayUrl, { email, password }) {
   }
   return body.accessToken;
 }
+
+/**
+ * Keeps count of the services' warn/error log lines (LOG_LEVEL=warn) and the first 20 of them,
+ * for `Platform`'s `onLine`. `tallies` names messages counted apart per service and left out of
+ * the samples (`{ dropped: /audit buffer is full/ }`): the summary then has `dropped` too.
+ */
+export function serviceLogCollector(tallies = {}) {
+  const LEVELS = { 40: 'warn', 50: 'error', 60: 'fatal' };
+  const counts = {};
+  const samples = [];
+  const tallied = {};
+  return {
+    onLine(service, line) {
+      let level = 'other';
+      let msg = line;
+      try {
+        const parsed = JSON.parse(line);
+        level = LEVELS[parsed.level] ?? String(parsed.level);
+        msg = parsed.msg ?? parsed.err?.message ?? line;
+      } catch {
+        // not JSON (e.g. a crash trace): kept as is
+      }
+      counts[service] ??= {};
+      counts[service][level] = (counts[service][level] ?? 0) + 1;
+      for (const [name, pattern] of Object.entries(tallies)) {
+        if (!pattern.test(msg)) continue;
+        tallied[name] ??= {};
+        tallied[name][service] = (tallied[name][service] ?? 0) + 1;
+        return;
+      }
+      if (samples.length < 20) samples.push({ service, level, msg: String(msg).slice(0, 300) });
+    },
+    summary: () => ({ counts, samples, ...tallied }),
+  };
+}

@@ -33,6 +33,7 @@ import {
   pin,
   positiveNumber,
   ratio,
+  serviceLogCollector,
   sleep,
   startChild,
   stopChild,
@@ -997,30 +998,6 @@ function rssMiB(pid) {
   } catch {
     return null;
   }
-}
-
-/** Keeps count of the services' warn/error log lines (LOG_LEVEL=warn), and the first few of them. */
-function serviceLogCollector() {
-  const LEVELS = { 40: 'warn', 50: 'error', 60: 'fatal' };
-  const counts = {};
-  const samples = [];
-  return {
-    onLine(service, line) {
-      let level = 'other';
-      let msg = line;
-      try {
-        const parsed = JSON.parse(line);
-        level = LEVELS[parsed.level] ?? String(parsed.level);
-        msg = parsed.msg ?? parsed.err?.message ?? line;
-      } catch {
-        // not JSON (e.g. a crash trace): keep as is
-      }
-      counts[service] ??= {};
-      counts[service][level] = (counts[service][level] ?? 0) + 1;
-      if (samples.length < 20) samples.push({ service, level, msg: String(msg).slice(0, 300) });
-    },
-    summary: () => ({ counts, samples }),
-  };
 }
 
 function printTable(rows, ratios, notes) {
