@@ -5,9 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import {
   AppError,
   AuthRpc,
-  ErrorCode,
   Namespace,
-  TenantRpc,
   UserRpc,
   type AuditEvent,
   type ClientInfo,
@@ -26,6 +24,7 @@ import {
   LOCAL_INFRA,
   testNamespace,
   waitFor,
+  serveTenants,
 } from '@tenantry/testing';
 import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
@@ -169,7 +168,7 @@ export class IdentityHarness {
       mails,
       logs,
     );
-    harness.serveTenants();
+    serveTenants(harness.nats, harness.namespace, harness.tenants);
     return harness;
   }
 
@@ -289,32 +288,5 @@ export class IdentityHarness {
     await this.nats.drain().catch(() => undefined);
     await new Promise<void>((resolve) => this.smtp.close(() => resolve()));
     await cleanupNamespace(this.namespace);
-  }
-
-  /** Answers TenantRpc.get and getBySlug from `tenants`, as the tenants service would. */
-  private serveTenants(): void {
-    const ns = new Namespace(this.namespace);
-    const answer =
-      (find: (request: Record<string, string>) => Tenant | undefined) =>
-      (error: Error | null, msg: { data: Uint8Array; respond: (data: string) => boolean }) => {
-        if (error) return;
-        const request = JSON.parse(new TextDecoder().decode(msg.data)) as Record<string, string>;
-        const tenant = find(request);
-        msg.respond(
-          JSON.stringify(
-            tenant
-              ? { ok: true, data: tenant }
-              : { ok: false, error: { code: ErrorCode.NotFound, message: 'no such tenant' } },
-          ),
-        );
-      };
-    this.nats.nc.subscribe(ns.rpcSubject(TenantRpc.get.subject), {
-      callback: answer((request) => this.tenants.get(request.id!)),
-    });
-    this.nats.nc.subscribe(ns.rpcSubject(TenantRpc.getBySlug.subject), {
-      callback: answer((request) =>
-        [...this.tenants.values()].find((tenant) => tenant.slug === request.slug),
-      ),
-    });
   }
 }

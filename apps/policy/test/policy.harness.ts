@@ -4,11 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { Kvm } from '@nats-io/kv';
 import {
   AppError,
-  ErrorCode,
   Namespace,
   PolicySnapshots,
   TenantEvents,
-  TenantRpc,
   type AuditEvent,
   type RpcContract,
   type RpcRequest,
@@ -24,6 +22,7 @@ import {
   LOCAL_INFRA,
   testNamespace,
   waitFor,
+  serveTenants,
 } from '@tenantry/testing';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
@@ -57,7 +56,7 @@ export class PolicyHarness {
     const namespace = testNamespace('pol');
     const nats = await connectTestNats(LOCAL_INFRA.natsUrl, namespace);
     const harness = new PolicyHarness(namespace, nats, new RpcClient(nats), options);
-    harness.serveTenants();
+    serveTenants(harness.nats, harness.namespace, harness.tenants);
     await harness.startService();
     return harness;
   }
@@ -206,35 +205,5 @@ export class PolicyHarness {
     await this.nats.jsm.streams.delete(`KV_${this.bucketName}`).catch(() => undefined);
     await this.nats.drain().catch(() => undefined);
     await cleanupNamespace(this.namespace);
-  }
-
-  /** Answers TenantRpc.get and TenantRpc.list (one page) from `tenants`, as the tenants service would. */
-  private serveTenants(): void {
-    const ns = new Namespace(this.namespace);
-    this.nats.nc.subscribe(ns.rpcSubject(TenantRpc.get.subject), {
-      callback: (error, msg) => {
-        if (error) return;
-        const request = JSON.parse(new TextDecoder().decode(msg.data)) as { id: string };
-        const tenant = this.tenants.get(request.id);
-        msg.respond(
-          JSON.stringify(
-            tenant
-              ? { ok: true, data: tenant }
-              : { ok: false, error: { code: ErrorCode.NotFound, message: 'no such tenant' } },
-          ),
-        );
-      },
-    });
-    this.nats.nc.subscribe(ns.rpcSubject(TenantRpc.list.subject), {
-      callback: (error, msg) => {
-        if (error) return;
-        msg.respond(
-          JSON.stringify({
-            ok: true,
-            data: { items: [...this.tenants.values()], nextCursor: null },
-          }),
-        );
-      },
-    });
   }
 }

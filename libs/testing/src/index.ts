@@ -19,3 +19,4 @@ export { Platform, type PlatformOptions } from './platform.js';
 export { connectTestNats, scratchDatabase } from './scratch.js';
 export { double, type DoubledType } from './doubles.js';
 export { startSmtpServer, tokenInMail, type TestMail, type TestSmtpServer } from './smtp.js';
+export { serveTenants } from './tenant-directory.js';
