@@ -11,7 +11,14 @@ import {
 import type { EntityManager } from 'typeorm';
 
 /** What a public identifier is: a login email, an API key prefix, a refresh token id, a user token id. */
-export type CredentialKind = 'email' | 'api_key' | 'refresh_token' | 'user_token';
+export type CredentialKind =
+  | 'email'
+  | 'api_key'
+  | 'refresh_token'
+  | 'user_token'
+  | 'sso_connection'
+  | 'scim_token'
+  | 'setup_link';
 
 const TENANTS_OF: PreparedStatement = {
   name: 'credential-lookup.tenants-of',
