@@ -260,7 +260,7 @@ describe('nx g @tenantry/tools:feature --tenant-scoped', () => {
         new RegExp(`${Name}Rpc,[^}]*\\} from './${service}/${name}\\.contract\\.js';`),
       );
       const index = read(`apps/${service}/src/database/migrations/index.ts`);
-      expect(index).toMatch(new RegExp(`Create${Plural}\\d{13}\\];`)); // appended: last in the list
+      expect(index).toMatch(new RegExp(`Create${Plural}\\d{13},?\\s*\\];`)); // appended: last in the list
       expect(read(`apps/${service}/src/app.module.ts`)).toMatch(
         new RegExp(
           `import \\{ ${Name}Module \\} from './${plural}/${name}\\.module\\.js';[\\s\\S]*features: \\[[^\\]]*\\b${Name}Module,?\\s*\\]`,
