@@ -47,6 +47,11 @@ const SECRET_SETTINGS: readonly string[] = [
   'TENANTRY_ADMIN_PASSWORD',
   'SMTP_URL',
 ];
+/**
+ * Settings whose default is "unset" (an empty value means the same): an empty value in the
+ * ConfigMap, passed through from the environment in docker-compose.yml.
+ */
+const OPTIONAL_SETTINGS: readonly string[] = ['DNS_SERVERS', 'SSO_ALLOW_HTTP_ISSUERS'];
 /** Settings several services must agree on (identity signs `iss`, the gateway checks it). */
 const SHARED_SETTINGS: readonly string[] = ['TENANTRY_ISSUER'];
 /** SHUTDOWN_TIMEOUT_MS default in libs/runtime config. */
@@ -513,7 +518,7 @@ describe('deploy/k8s service manifests', () => {
           variable!.from.kind === 'Secret' ||
           (variable!.from.kind === 'env' && !!variable!.from.secret);
         expect([name, fromSecret]).toEqual([name, true]);
-      } else {
+      } else if (!OPTIONAL_SETTINGS.includes(name)) {
         expect([name, variable!.value ?? '']).not.toEqual([name, '']);
       }
     }
@@ -766,7 +771,7 @@ describe('docker-compose.yml', () => {
       for (const name of settingsOf(app)) {
         expect([name, name in env]).toEqual([name, true]);
         const value = env[name]!;
-        if (SECRET_SETTINGS.includes(name)) {
+        if (SECRET_SETTINGS.includes(name) || OPTIONAL_SETTINGS.includes(name)) {
           // No value (passed through, or unset) or ${NAME} without a default.
           expect([name, value]).toEqual([name, expect.stringMatching(`^(|\\$\\{${name}\\})$`)]);
         } else {

@@ -1,6 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { SERVICE_CONFIG, type ServiceConfig } from '@tenantry/runtime';
 import { z } from 'zod';
+import { DnsServersSchema } from './domains/dns-servers.js';
+import { HttpIssuerOriginsSchema } from './oidc/http-issuers.js';
 
 const optionalUrl = (what: string) =>
   z
@@ -53,6 +55,10 @@ export const IdentitySettingsSchema = z.object({
     .min(1, { error: 'must be a whole number from 1 to 1000000' })
     .max(1_000_000, { error: 'must be a whole number from 1 to 1000000' })
     .default(30),
+  /** DNS servers asked for domain verification records (`ip[:port]`, comma-separated); unset: the system's. */
+  DNS_SERVERS: DnsServersSchema,
+  /** http:// origins whose OIDC issuers may use plain http (comma-separated); development and tests only. */
+  SSO_ALLOW_HTTP_ISSUERS: HttpIssuerOriginsSchema,
 });
 export type IdentitySettingsEnv = z.output<typeof IdentitySettingsSchema>;
 
@@ -66,6 +72,10 @@ export interface IdentitySettings {
   appUrl: string;
   signingKeyRotationDays: number;
   loginAttemptsPerIpPerMinute: number;
+  /** For `Resolver.setServers`; empty: the system's resolvers. */
+  dnsServers: string[];
+  /** Origins (`http://host:port`) of OIDC issuers allowed to use plain http; empty: https only. */
+  allowHttpIssuers: string[];
 }
 
 export const IDENTITY_SETTINGS = Symbol('IDENTITY_SETTINGS');
@@ -85,6 +95,8 @@ export const identitySettingsProvider = {
       appUrl: env.TENANTRY_APP_URL.replace(/\/$/, ''),
       signingKeyRotationDays: env.SIGNING_KEY_ROTATION_DAYS,
       loginAttemptsPerIpPerMinute: env.LOGIN_ATTEMPTS_PER_IP_PER_MINUTE,
+      dnsServers: env.DNS_SERVERS,
+      allowHttpIssuers: env.SSO_ALLOW_HTTP_ISSUERS,
     };
   },
 };

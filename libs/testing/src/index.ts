@@ -19,4 +19,28 @@ export { Platform, type PlatformOptions } from './platform.js';
 export { connectTestNats, scratchDatabase } from './scratch.js';
 export { double, type DoubledType } from './doubles.js';
 export { startSmtpServer, tokenInMail, type TestMail, type TestSmtpServer } from './smtp.js';
+export { startDnsServer, type DnsFailure, type TestDnsServer } from './dns-server.js';
 export { serveTenants } from './tenant-directory.js';
+export {
+  startOidcProvider,
+  type TestOidcAccount,
+  type TestOidcProvider,
+  type TestOidcProviderOptions,
+} from './oidc-provider.js';
+export {
+  elementsNamed,
+  generateSamlKeyPair,
+  parseXml,
+  removeSignatures,
+  samlResponseXml,
+  serializeXml,
+  signXmlElement,
+  TestSamlIdp,
+  toSamlResponse,
+  type SamlKeyPair,
+  type SamlPostedResponse,
+  type SamlReceivedRequest,
+  type SamlResponseOptions,
+  type SamlSpRegistration,
+  type SamlTestUser,
+} from './saml-idp.js';

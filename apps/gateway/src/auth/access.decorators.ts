@@ -63,15 +63,23 @@ export interface PermissionRequirement extends PermissionOptions {
   params: string[];
 }
 
+/**
+ * A bearer credential that a public route's service verifies itself on every call, not one
+ * of the gateway's (an access token or API key): a SCIM directory's token, an SSO setup
+ * session. Documented in the OpenAPI document as the route's security.
+ */
+export type OwnCredential = 'scimToken' | 'setupSession';
+
 export type Access =
-  | { kind: 'public' }
+  | { kind: 'public'; credential?: OwnCredential }
   | { kind: 'authenticated' }
   | { kind: 'permission'; requirement: PermissionRequirement };
 
 export const ACCESS_METADATA = 'tenantry:access';
 
 /** Anyone may call the route, without credentials (login, health, the JWKS). */
-export const Public = () => SetMetadata(ACCESS_METADATA, { kind: 'public' } satisfies Access);
+export const Public = (options: { credential?: OwnCredential } = {}) =>
+  SetMetadata(ACCESS_METADATA, { kind: 'public', ...options } satisfies Access);
 
 /**
  * Any authenticated caller may call the route; the route itself decides what the caller may

@@ -20,7 +20,8 @@ function parametersOf(schema: z.ZodType): Parameter[] {
 
 export interface ApiContractOptions {
   status: number;
-  response: z.ZodType;
+  /** The body of a success; absent for a redirect (3xx: a `Location` header, no body). */
+  response?: z.ZodType;
   body?: z.ZodType;
   path?: z.ZodType;
   query?: z.ZodType;
@@ -53,11 +54,17 @@ export function ApiContract(options: ApiContractOptions): MethodDecorator {
       ? parametersOf(options.path).map((p) => ApiParam({ ...p, required: true }))
       : []),
     ...(options.query ? parametersOf(options.query).map((p) => ApiQuery(p)) : []),
-    ApiResponse({
-      status: options.status,
-      description: 'OK',
-      schema: jsonSchema(options.response),
-    }),
+    options.response
+      ? ApiResponse({
+          status: options.status,
+          description: 'OK',
+          schema: jsonSchema(options.response),
+        })
+      : ApiResponse({
+          status: options.status,
+          description: 'Redirect: go to the `Location` header',
+          headers: { Location: { schema: { type: 'string' } } },
+        }),
     ...(options.responses ?? []).map((r) =>
       ApiResponse({ status: r.status, description: r.description, schema: jsonSchema(r.schema) }),
     ),

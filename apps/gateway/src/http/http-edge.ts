@@ -3,16 +3,20 @@ import type { Duplex } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@tenantry/contracts';
 import { messageContext, newContext } from '@tenantry/messaging';
-import type { FastifyError, FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyError, type FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import { parseJsonBody } from './json-body.js';
 import { toProblem } from './problem-details.js';
 import { RouteTable } from './route-table.js';
 
+/** Routes whose body is a form (application/x-www-form-urlencoded), not JSON. */
+const FORM_ROUTES = new Set(['/v1/auth/sso/saml/:connectionId/acs']);
+
 /**
  * The gateway's HTTP edge, installed before routes are registered:
- * - request bodies are JSON in UTF-8 or nothing (415 otherwise: no form bodies, no
- *   text); see parseJsonBody for what else a JSON body must be;
+ * - request bodies are JSON in UTF-8 or nothing (415 otherwise: no text, and forms only
+ *   on the SAML ACS, SCIM's application/scim+json only under /scim/v2); see
+ *   parseJsonBody for what else a JSON body must be;
  * - every request runs in a message context (request id, W3C trace context), so every
  *   NATS hop it causes and every log line carries them;
  * - routes are recorded, so a wrong method is a 405 with `Allow`.
@@ -32,6 +36,41 @@ export function installHttpEdge(app: NestFastifyApplication): void {
       done(error as Error, undefined);
     }
   });
+
+  // SAML's HTTP-POST binding: an IdP's browser form posts to the ACS, the one route that
+  // takes a form; anywhere else a form body is the usual 415.
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (request, body, done) => {
+      if (!FORM_ROUTES.has(request.routeOptions.url ?? ''))
+        return done(
+          new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE('application/x-www-form-urlencoded'),
+          undefined,
+        );
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
+
+  // SCIM (RFC 7644 §3.1): IdPs send application/scim+json, which is JSON; on the SCIM
+  // routes (/scim/v2/...) it is parsed and checked exactly as application/json is;
+  // anywhere else it is the usual 415.
+  fastify.addContentTypeParser(
+    'application/scim+json',
+    { parseAs: 'buffer' },
+    (request, body, done) => {
+      if (!(request.routeOptions.url ?? '').startsWith('/scim/v2/'))
+        return done(
+          new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE('application/scim+json'),
+          undefined,
+        );
+      try {
+        done(null, parseJsonBody(body as Buffer, request.headers));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    },
+  );
 
   // Node hands CONNECT to 'connect' listeners only (and closes the connection when there
   // are none): answer it, as every other request, with a problem document.

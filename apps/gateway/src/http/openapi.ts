@@ -56,6 +56,20 @@ export const SECURITY_SCHEMES = {
       'An API key (`tnty_…`), as `X-API-Key: tnty_…` or as `Authorization: Bearer tnty_…`. ' +
       'The requirement lists the scopes the key needs (`resource:action`; `*` on either side covers any).',
   },
+  scimToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      "A SCIM directory's token (shown once by POST /v1/tenants/{tenantId}/scim-directories), as " +
+      '`Authorization: Bearer <token>`; it names the directory and so the tenant.',
+  },
+  setupSession: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'An SSO setup session (POST /v1/sso-setup/session with a setup link), as `Authorization: Bearer <sessionToken>`: ' +
+      "the tenant's SSO connections and SCIM directories only.",
+  },
 } as const;
 
 /** A tenant's and the platform's default policies: who a permission is for until an admin changes it. */
@@ -126,7 +140,12 @@ export function documentAccess(document: OpenAPIObject, routes: readonly RouteAc
     if (!operation) continue;
     const access = route.access;
     if (!access || access.kind === 'public') {
-      operation.security = [];
+      operation.security = access?.credential ? [{ [access.credential]: [] }] : [];
+      if (access?.credential)
+        operation.responses['401'] ??= {
+          ...PROBLEM_RESPONSE,
+          description: 'No valid token for this route',
+        };
       continue;
     }
     const tenantParam = access.kind === 'permission' ? access.requirement.tenantParam : undefined;

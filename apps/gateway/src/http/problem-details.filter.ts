@@ -2,8 +2,12 @@ import { Catch, Inject, Logger, type ArgumentsHost, type ExceptionFilter } from 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RouteTable } from './route-table.js';
 import { toProblem } from './problem-details.js';
+import { isScimPath, SCIM_JSON, scimErrorOf } from './scim-errors.js';
 
-/** Every error leaves the gateway as problem details: the mapping is `toProblem`, in one place. */
+/**
+ * Every error leaves the gateway as problem details (SCIM's error document under /scim/v2):
+ * the mapping is `toProblem`, in one place.
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Problems');
@@ -29,9 +33,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         `${request.method} ${problem.instance ?? '(long path)'} failed`,
       );
     }
+    // SCIM clients (Okta, Entra ID) expect SCIM's own error document (RFC 7644 §3.12).
+    const scim = isScimPath(request.url);
     void reply
       .status(status)
-      .headers({ ...headers, 'content-type': 'application/problem+json' })
-      .send(problem);
+      .headers({ ...headers, 'content-type': scim ? SCIM_JSON : 'application/problem+json' })
+      .send(scim ? scimErrorOf(problem) : problem);
   }
 }

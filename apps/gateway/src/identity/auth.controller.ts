@@ -13,6 +13,8 @@ import {
   PasswordResetCompleteBodySchema,
   PasswordResetRequestBodySchema,
   RefreshBodySchema,
+  SsoRpc,
+  SsoTokenBodySchema,
   TokenSetSchema,
   TotpEnrolmentSchema,
   type Principal,
@@ -181,6 +183,30 @@ export class AuthController {
     }
     // A cookie client always gets the rotated token back in the cookie (the old one is spent).
     return this.deliver(tokens, reply, fromCookie || wantsCookie(request));
+  }
+
+  @Post('sso/token')
+  @HttpCode(200)
+  @Public()
+  @ApiOperation({
+    summary: 'Exchange the one-time code of a completed SSO sign-in for tokens',
+    description:
+      'After signing in through an SSO connection the browser comes back with `?code=` (valid 60 s, once); the frontend sends it here.',
+  })
+  @ApiHeader(COOKIE_HEADER)
+  @ApiContract({
+    status: 200,
+    body: SsoTokenBodySchema,
+    response: TokenResponseSchema,
+    problems: [401, 429],
+  })
+  async ssoToken(
+    @Body(new ZodPipe(SsoTokenBodySchema, 'body')) body: z.output<typeof SsoTokenBodySchema>,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const tokens = await this.rpc.request(SsoRpc.token, { ...body, client: clientInfo(request) });
+    return this.deliver(tokens, reply, wantsCookie(request));
   }
 
   @Post('logout')

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   DEFAULT_AUTH_SETTINGS,
+  PLATFORM_TENANT_ID,
   UpdateAuthSettingsBodySchema,
   type AuthSettings,
 } from '@tenantry/contracts';
@@ -8,16 +9,21 @@ import { addToOutbox, Outbox, TenantTransactions, type Statement } from '@tenant
 import type { EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import { auditEvent } from '../core/audit.js';
+import { AuthSettingsErrors } from './auth-settings.errors.js';
 import { AuthSettingsRepository, type StoredAuthSettings } from './auth-settings.repository.js';
 
 export type AuthSettingsChange = z.output<typeof UpdateAuthSettingsBodySchema>;
 
-/** The stored fields over the defaults: a field added later gets its default for every tenant. */
+/**
+ * The stored fields over the defaults: a field added later gets its default for every
+ * tenant. The platform never requires SSO (operators' break-glass password sign-in).
+ */
 export function effectiveSettings(
   tenantId: string,
   stored: StoredAuthSettings | null,
 ): AuthSettings {
-  return { tenantId, ...DEFAULT_AUTH_SETTINGS, ...stored };
+  const settings = { tenantId, ...DEFAULT_AUTH_SETTINGS, ...stored };
+  return tenantId === PLATFORM_TENANT_ID ? { ...settings, ssoRequired: false } : settings;
 }
 
 /** A tenant's authentication rules (DEFAULT_AUTH_SETTINGS until it changes one). */
@@ -44,8 +50,13 @@ export class AuthSettingsService {
     return this.settings.findStatement();
   }
 
-  /** Changes the given fields, keeps the others; audited (auth-settings.updated) in the same transaction. */
+  /**
+   * Changes the given fields, keeps the others; audited (auth-settings.updated) in the
+   * same transaction. `ssoRequired: true` is refused for the platform tenant.
+   */
   async update(tenantId: string, change: AuthSettingsChange): Promise<AuthSettings> {
+    if (tenantId === PLATFORM_TENANT_ID && change.ssoRequired === true)
+      throw AuthSettingsErrors.platformSsoRequired();
     const changed = Object.fromEntries(
       Object.entries(change).filter(([, value]) => value !== undefined),
     ) as StoredAuthSettings;

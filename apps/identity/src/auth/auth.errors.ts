@@ -10,6 +10,7 @@ export enum AuthErrorReason {
   MfaCodeInvalid = 'MFA_CODE_INVALID',
   RefreshTokenInvalid = 'REFRESH_TOKEN_INVALID',
   RefreshTokenReused = 'REFRESH_TOKEN_REUSED',
+  SsoRequired = 'AUTH_SSO_REQUIRED',
 }
 
 export const AuthErrors = {
@@ -67,5 +68,13 @@ export const AuthErrors = {
       ErrorCode.Unauthenticated,
       'this refresh token had already been used, so its session was ended for safety; sign in again',
       { reason: AuthErrorReason.RefreshTokenReused },
+    ),
+
+  /** Only given once the password was right: a wrong one is still INVALID_CREDENTIALS. */
+  ssoRequired: () =>
+    new AppError(
+      ErrorCode.Forbidden,
+      "this account's tenant requires single sign-on; use POST /v1/auth/sso/discover with your email to find where to sign in",
+      { reason: AuthErrorReason.SsoRequired },
     ),
 };

@@ -32,5 +32,6 @@ import { RequestThrottle } from './request-throttle.js';
     RequestThrottle,
     MfaChallengeStore,
   ],
+  exports: [LoginService, RequestThrottle],
 })
 export class AuthModule {}

@@ -47,7 +47,7 @@ type MfaVerifyRequest = z.output<typeof MfaVerifyRequestSchema>;
 export type SignedIn = TokenSet & { recoveryCodes?: string[] };
 
 /** An account the email could mean, with its tenant's rules. */
-interface Account {
+export interface Account {
   tenantId: string;
   user: UserEntity;
   settings: AuthSettings;
@@ -272,6 +272,14 @@ export class LoginService {
       ]);
       throw AuthErrors.invalidCredentials();
     }
+    // After the password check, so a wrong password still gets the one usual answer.
+    if (settings.ssoRequired) {
+      await this.attempts.uncount(subject);
+      await this.audit.record([
+        this.loginAudit(account, 'login.refused', request.client, { reason: 'sso_required' }),
+      ]);
+      throw AuthErrors.ssoRequired();
+    }
     if (passwordExpired(user.passwordChangedAt, settings.passwordMaxAgeDays)) {
       await this.attempts.uncount(subject);
       await this.audit.record([
@@ -388,7 +396,7 @@ export class LoginService {
     client: ClientInfo,
     data: Record<string, unknown>,
   ) {
-    const failed = action.endsWith('.failed');
+    const failed = action.endsWith('.failed') || action.endsWith('.refused');
     return auditEvent(
       {
         tenantId: account.tenantId,

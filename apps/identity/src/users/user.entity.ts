@@ -1,5 +1,6 @@
 import type { User } from '@tenantry/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
 
 /** A user of one tenant, or a platform operator (a user of PLATFORM_TENANT_ID). */
 @Entity('users')
@@ -41,4 +42,21 @@ export class UserEntity {
 
   @Column('timestamptz', { name: 'last_login_at', nullable: true })
   lastLoginAt!: Date | null;
+}
+
+/** A new user without a password or MFA yet: invited, or provisioned by SSO or SCIM. */
+export function newUser(
+  fields: Pick<UserEntity, 'tenantId' | 'email' | 'displayName' | 'status' | 'roles'>,
+): UserEntity {
+  const now = new Date();
+  return Object.assign(new UserEntity(), {
+    id: uuidv7(),
+    ...fields,
+    passwordHash: null,
+    passwordChangedAt: null,
+    mfaEnabled: false,
+    createdAt: now,
+    updatedAt: now,
+    lastLoginAt: null,
+  });
 }

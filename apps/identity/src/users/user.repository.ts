@@ -167,6 +167,15 @@ export class UserRepository {
     return (result.affected ?? 0) > 0;
   }
 
+  /** The SCIM directory that manages the user (and their roles), or null: in the caller's transaction. */
+  async directoryOf(manager: EntityManager, tenantId: string, id: string): Promise<string | null> {
+    const rows: { scim_directory_id: string | null }[] = await manager.query(
+      `SELECT scim_directory_id FROM users WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return rows[0]?.scim_directory_id ?? null;
+  }
+
   /** How many active platform operators there are (in the caller's platform-tenant transaction). */
   countActiveOperators(manager: EntityManager): Promise<number> {
     return manager
@@ -188,4 +197,227 @@ export class UserRepository {
     );
     return rows.length > 0;
   }
+
+  // SCIM (apps/identity/src/scim): the users a SCIM directory manages, with the SCIM
+  // columns (scim_directory_id, scim_external_id, scim_attributes) the entity leaves out.
+
+  /**
+   * Inserts a user managed by a SCIM directory, with its SCIM fields; false when the
+   * tenant already has a user with that (normalized) email.
+   */
+  async insertScim(
+    manager: EntityManager,
+    user: UserEntity,
+    scim: ScimUserFields,
+  ): Promise<boolean> {
+    try {
+      // A savepoint, so that a taken email leaves the caller's transaction usable.
+      await manager.transaction(async (inner) => {
+        await inner.insert(UserEntity, user);
+        await inner.query(
+          `UPDATE users SET scim_directory_id = $3, scim_external_id = $4, scim_attributes = $5::jsonb
+           WHERE tenant_id = $1 AND id = $2`,
+          [
+            user.tenantId,
+            user.id,
+            scim.directoryId,
+            scim.externalId,
+            JSON.stringify(scim.attributes),
+          ],
+        );
+      });
+      return true;
+    } catch (error) {
+      if (isEmailTaken(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The directory's user with its SCIM fields, optionally locked (FOR UPDATE). */
+  async findScim(
+    manager: EntityManager,
+    tenantId: string,
+    directoryId: string,
+    id: string,
+    lock = false,
+  ): Promise<ScimUserRecord | null> {
+    const [found] = await this.findScimByIds(manager, tenantId, directoryId, [id], lock);
+    return found ?? null;
+  }
+
+  /** The directory's users among `ids`, in id order (and so locked in that order when `lock`). */
+  async findScimByIds(
+    manager: EntityManager,
+    tenantId: string,
+    directoryId: string,
+    ids: string[],
+    lock = false,
+  ): Promise<ScimUserRecord[]> {
+    const valid = ids.filter((id) => UUID.test(id));
+    if (!valid.length) return [];
+    const rows: Row[] = await manager.query(
+      `SELECT ${SCIM_COLUMNS} FROM users u
+       WHERE u.tenant_id = $1 AND u.scim_directory_id = $2 AND u.id = ANY($3::uuid[])
+       ORDER BY u.id${lock ? ' FOR UPDATE' : ''}`,
+      [tenantId, directoryId, valid],
+    );
+    return rows.map(toScimRecord);
+  }
+
+  /**
+   * A page of the directory's users matching `where` (a condition over `u` whose
+   * parameters start at $3), oldest first, with the number of all that match.
+   */
+  async listScim(
+    manager: EntityManager,
+    tenantId: string,
+    directoryId: string,
+    where: { text: string; params: unknown[] } | null,
+    offset: number,
+    limit: number,
+  ): Promise<{ total: number; rows: ScimUserRecord[] }> {
+    const condition = `u.tenant_id = $1 AND u.scim_directory_id = $2${where ? ` AND ${where.text}` : ''}`;
+    const params = [tenantId, directoryId, ...(where?.params ?? [])];
+    const [{ count }] = (await manager.query(
+      `SELECT count(*)::int AS count FROM users u WHERE ${condition}`,
+      params,
+    )) as [{ count: number }];
+    const rows: Row[] =
+      limit > 0 && offset < count
+        ? await manager.query(
+            `SELECT ${SCIM_COLUMNS} FROM users u WHERE ${condition}
+             ORDER BY u.id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+            [...params, limit, offset],
+          )
+        : [];
+    return { total: count, rows: rows.map(toScimRecord) };
+  }
+
+  /**
+   * Changes a SCIM-managed user's fields (the email included) and updated_at; false when
+   * the new email is taken in the tenant.
+   */
+  async updateScim(
+    manager: EntityManager,
+    tenantId: string,
+    id: string,
+    change: ScimUserChange,
+    at: Date,
+  ): Promise<boolean> {
+    try {
+      await manager.transaction((inner) =>
+        inner.query(
+          `UPDATE users SET email = $3, display_name = $4, status = $5, scim_external_id = $6,
+             scim_attributes = $7::jsonb, updated_at = $8
+           WHERE tenant_id = $1 AND id = $2`,
+          [
+            tenantId,
+            id,
+            change.email,
+            change.displayName,
+            change.status,
+            change.externalId,
+            JSON.stringify(change.attributes),
+            at,
+          ],
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isEmailTaken(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The ids of all the directory's users, in id order. */
+  async scimUserIds(
+    manager: EntityManager,
+    tenantId: string,
+    directoryId: string,
+  ): Promise<string[]> {
+    const rows: { id: string }[] = await manager.query(
+      `SELECT id FROM users WHERE tenant_id = $1 AND scim_directory_id = $2 ORDER BY id`,
+      [tenantId, directoryId],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** The display names of these users of the tenant, by id. */
+  async displayNames(
+    manager: EntityManager,
+    tenantId: string,
+    ids: string[],
+  ): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const rows: { id: string; display_name: string }[] = await manager.query(
+      `SELECT id, display_name FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
+      [tenantId, ids],
+    );
+    return new Map(rows.map((row) => [row.id, row.display_name]));
+  }
+
+  /**
+   * Unlinks the directory's users (a deleted directory): they stay, with their roles and
+   * status, no longer managed; returns how many.
+   */
+  async unlinkScimDirectory(
+    manager: EntityManager,
+    tenantId: string,
+    directoryId: string,
+  ): Promise<number> {
+    const [, affected]: [unknown, number] = await manager.query(
+      `UPDATE users SET scim_directory_id = NULL, scim_external_id = NULL, scim_attributes = NULL
+       WHERE tenant_id = $1 AND scim_directory_id = $2`,
+      [tenantId, directoryId],
+    );
+    return affected;
+  }
+}
+
+/** A user managed by a SCIM directory, with its SCIM fields. */
+export interface ScimUserRecord {
+  user: UserEntity;
+  directoryId: string;
+  externalId: string | null;
+  /** The SCIM attributes kept as the IdP sent them (name, emails, extensions, ...). */
+  attributes: Record<string, unknown>;
+}
+
+/** The SCIM fields of a user a directory creates. */
+export interface ScimUserFields {
+  directoryId: string;
+  externalId: string | null;
+  attributes: Record<string, unknown>;
+}
+
+/** What a SCIM PUT or PATCH writes of a user (each field, whether or not it changed). */
+export interface ScimUserChange {
+  email: string;
+  displayName: string;
+  status: User['status'];
+  externalId: string | null;
+  attributes: Record<string, unknown>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SCIM_COLUMNS = `${COLUMNS.split(', ')
+  .map((column) => `u.${column}`)
+  .join(', ')}, u.scim_directory_id, u.scim_external_id, u.scim_attributes`;
+
+function toScimRecord(row: Row): ScimUserRecord {
+  return {
+    user: toEntity(row),
+    directoryId: row.scim_directory_id as string,
+    externalId: (row.scim_external_id as string | null) ?? null,
+    attributes: (row.scim_attributes as Record<string, unknown> | null) ?? {},
+  };
+}
+
+/** Whether an insert or update failed only because the tenant has a user with that email. */
+function isEmailTaken(error: unknown): boolean {
+  const e = error as { driverError?: { code?: string; constraint?: string } };
+  return (
+    e.driverError?.code === UNIQUE_VIOLATION &&
+    e.driverError.constraint === 'users_tenant_email_unique'
+  );
 }

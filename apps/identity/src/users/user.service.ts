@@ -11,7 +11,6 @@ import {
   type User,
 } from '@tenantry/contracts';
 import { addToOutbox, Outbox, TenantTransactions } from '@tenantry/persistence';
-import { v7 as uuidv7 } from 'uuid';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { AuthSettingsService } from '../auth-settings/auth-settings.service.js';
@@ -27,7 +26,7 @@ import { PasswordHasher } from '../passwords/password.hasher.js';
 import { PasswordService } from '../passwords/password.service.js';
 import { SessionService } from '../sessions/session.service.js';
 import { UserTokenService } from './user-token.service.js';
-import { UserEntity } from './user.entity.js';
+import { newUser, UserEntity } from './user.entity.js';
 import { UserErrors } from './user.errors.js';
 import { UserRepository, type UserChange } from './user.repository.js';
 
@@ -88,20 +87,12 @@ export class UserService {
   async create(request: CreateUserRequest): Promise<User> {
     const roles = allowedRoles(request.tenantId, request.roles);
     const tenant = await this.tenants.byId(request.tenantId);
-    const now = new Date();
-    const user = Object.assign(new UserEntity(), {
-      id: uuidv7(),
+    const user = newUser({
       tenantId: tenant.id,
       email: normalizeEmail(request.email),
       displayName: request.displayName,
-      status: 'invited' as const,
+      status: 'invited',
       roles,
-      passwordHash: null,
-      passwordChangedAt: null,
-      mfaEnabled: false,
-      createdAt: now,
-      updatedAt: now,
-      lastLoginAt: null,
     });
     await this.tx.run(tenant.id, async (manager) => {
       if (!(await this.users.insert(manager, user))) throw UserErrors.emailTaken(user.email);
@@ -356,6 +347,35 @@ export class UserService {
   private afterCommit(mail = false): void {
     this.outbox.kick();
     if (mail) this.mail.kick();
+  }
+
+  // For callers that change users in transactions of their own and audit it themselves
+  // (SCIM provisioning, apps/identity/src/scim): the same effects as disable and delete.
+
+  /**
+   * Disables the user in the caller's transaction, as `disable` does: status disabled,
+   * every session revoked and announced to the gateways (no audit entry: the caller
+   * writes its own). Returns the number of sessions revoked; the caller kicks the outbox.
+   */
+  async disableWithin(manager: EntityManager, tenantId: string, userId: string): Promise<number> {
+    await this.users.update(manager, tenantId, userId, { status: 'disabled' });
+    return this.sessions.revokeAllQuietly(manager, tenantId, userId, 'user_disabled');
+  }
+
+  /**
+   * Deletes the user in the caller's transaction, as `delete` does: sessions revoked and
+   * announced, email, token and refresh-token lookups forgotten, the user and everything
+   * of theirs deleted (no audit entry: the caller writes its own; it kicks the outbox).
+   */
+  async deleteWithin(manager: EntityManager, user: UserEntity): Promise<void> {
+    const { tenantId, id } = user;
+    await this.sessions.revokeAllQuietly(manager, tenantId, id, 'user_deleted');
+    const refreshTokens = await this.sessions.refreshTokenIdsOf(manager, tenantId, id);
+    const userTokens = await this.userTokens.idsOfUser(manager, tenantId, id);
+    await this.lookup.remove(manager, 'refresh_token', refreshTokens, tenantId);
+    await this.lookup.remove(manager, 'user_token', userTokens, tenantId);
+    await this.lookup.remove(manager, 'email', [user.email], tenantId);
+    await this.users.delete(manager, tenantId, id);
   }
 }
 
