@@ -175,6 +175,11 @@ export {
 } from './policy/tenant-policy.contract.js';
 export {
   AUDIT_CATEGORY_PATTERN,
+  AUDIT_DATA_MAX_BYTES,
+  AUDIT_SEVERITIES,
+  REDACTED,
+  redact,
+  type AuditSeverity,
   AuditActorSchema,
   AuditEventPageSchema,
   AuditEventRpc,

@@ -78,10 +78,17 @@ export function outboxAuditFact(
       actor,
       ...(fact.target ? { target: fact.target } : {}),
       ...(context?.requestId ? { requestId: context.requestId } : {}),
+      ...(traceIdOf(context?.traceparent) ? { traceId: traceIdOf(context?.traceparent) } : {}),
       ...(fact.data ? { data: fact.data } : {}),
     },
     context && { ...context, tenantId: fact.tenantId },
   );
+}
+
+/** The trace id of a W3C traceparent (`00-<trace id>-<span id>-<flags>`); undefined when none. */
+function traceIdOf(traceparent: string | undefined): string | undefined {
+  const traceId = traceparent?.split('-')[1];
+  return traceId && /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId) ? traceId : undefined;
 }
 
 /** Writes messages into the outbox inside the caller's transaction: they exist if and only if it commits. */
