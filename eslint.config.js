@@ -24,6 +24,7 @@ const LAYERS = {
   'layer:persistence': ['layer:contracts', 'layer:messaging', 'layer:runtime'],
   'layer:launcher': ['layer:contracts'],
   'layer:policy-engine': ['layer:contracts'],
+  'layer:audit-ledger': ['layer:contracts'],
   'layer:policy-client': [
     'layer:contracts',
     'layer:messaging',
@@ -45,6 +46,7 @@ const SERVICE_LIBS = [
   'layer:persistence',
   'layer:policy-engine',
   'layer:policy-client',
+  'layer:audit-ledger',
 ];
 
 const NOT_THE_TEST_HARNESS = {

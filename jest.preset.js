@@ -27,7 +27,7 @@ export function jestConfig(dir) {
     testEnvironment: 'node',
     extensionsToTreatAsEsm: ['.ts'],
     moduleNameMapper: {
-      '^@tenantry/(contracts|messaging|persistence|runtime|launcher|policy-engine|policy-client|testing)$': `${root}libs/$1/src/index.ts`,
+      '^@tenantry/(contracts|messaging|persistence|runtime|launcher|policy-engine|policy-client|audit-ledger|testing)$': `${root}libs/$1/src/index.ts`,
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     transform: {
