@@ -405,6 +405,8 @@ describe('authentication at the gateway', () => {
       'POST /v1/auth/sso/saml/{connectionId}/acs',
       'POST /v1/auth/sso/token',
       'POST /v1/sso-setup/session',
+      // The audit checkpoints' public keys, for anyone verifying offline.
+      'GET /v1/audit/keys',
       // SCIM's static discovery documents (every other SCIM route takes the directory's token).
       'GET /scim/v2/ResourceTypes',
       'GET /scim/v2/ResourceTypes/{id}',

@@ -14,7 +14,12 @@ import {
 import { isTransientDbError } from '@tenantry/persistence';
 import { AuditEventService } from './audit-event.service.js';
 
-/** Drains the AUDIT stream into the ledger, in batches, one transaction per batch. */
+/**
+ * Drains the AUDIT stream into the ledger, in batches: one transaction per batch, acked
+ * only after it committed (DurableConsumer), appended idempotently by event id
+ * (LedgerWriter). Several audit instances share the durable consumer; each tenant's chain
+ * is written by one of them at a time (an advisory lock per tenant).
+ */
 @Injectable()
 export class AuditEventConsumer
   extends DurableConsumer<typeof AuditEventSchema>
@@ -60,8 +65,8 @@ export class AuditEventConsumer
     }
   }
 
-  protected handleBatch(batch: ConsumedMessage<AuditEvent>[]): Promise<void> {
-    return this.service.record(batch);
+  protected async handleBatch(batch: ConsumedMessage<AuditEvent>[]): Promise<void> {
+    await this.service.record(batch);
   }
 
   onApplicationBootstrap(): Promise<void> {
