@@ -133,7 +133,12 @@ describe('SSO sign-in (SAML and OIDC) through identity', () => {
     idp = await TestSamlIdp.start();
     opPort = await freePort();
     h = await IdentityHarness.start({
-      env: { DNS_SERVERS: dns.address, SSO_ALLOW_HTTP_ISSUERS: `http://127.0.0.1:${opPort}` },
+      env: {
+        DNS_SERVERS: dns.address,
+        SSO_ALLOW_HTTP_ISSUERS: `http://127.0.0.1:${opPort}`,
+        // SSO requests get ten times this per IP and minute (every other test uses fresh IPs).
+        LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: '2',
+      },
     });
     acme = h.addTenant('acme');
     globex = h.addTenant('globex');
@@ -328,6 +333,17 @@ describe('SSO sign-in (SAML and OIDC) through identity', () => {
       ssoRequired: false,
       connections: [],
     });
+  });
+
+  it('throttles SSO requests per client IP at ten times the login budget', async () => {
+    const from = client();
+    for (let i = 0; i < 20; i++)
+      await h.call(SsoRpc.discover, { email: `p${i}@acme.test`, client: from });
+    expect(
+      await h.failure(SsoRpc.discover, { email: 'one-more@acme.test', client: from }),
+    ).toMatchObject({ code: ErrorCode.RateLimited, reason: 'AUTH_RATE_LIMITED' });
+    // Another address is not held up.
+    await h.call(SsoRpc.discover, { email: 'other@acme.test', client: client() });
   });
 
   it('signs a person in through OIDC (code + PKCE) with JIT and mapped roles', async () => {

@@ -47,6 +47,9 @@ type StartRequest = z.output<typeof SsoStartRequestSchema>;
 type AcsRequest = z.output<typeof SamlAcsRequestSchema>;
 type CallbackRequest = z.output<typeof OidcCallbackRequestSchema>;
 type TokenRequest = z.output<typeof SsoTokenRequestSchema>;
+/** How many SSO requests per IP count as one password attempt of the login budget. */
+const SSO_REQUESTS_PER_LOGIN_ATTEMPT = 10;
+
 type SignInRecord = NonNullable<Awaited<ReturnType<SsoConnectionService['forSignIn']>>>;
 
 /** A completed SSO sign-in: where the browser goes, with the one-time code in its query. */
@@ -336,8 +339,14 @@ export class SsoService {
     ]);
   }
 
+  /**
+   * SSO requests one client IP may make per minute: ten times the password login budget.
+   * A whole company signs in through its IdP, often from behind one NAT, with three
+   * requests per sign-in (start, ACS or callback, code exchange); the IdP's signature, not a
+   * guessable secret, is what an SSO sign-in proves, so the limit only stops floods.
+   */
   private get perMinute(): number {
-    return this.settings.loginAttemptsPerIpPerMinute;
+    return this.settings.loginAttemptsPerIpPerMinute * SSO_REQUESTS_PER_LOGIN_ATTEMPT;
   }
 }
 
