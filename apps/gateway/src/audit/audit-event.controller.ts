@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import { Caller, Permission } from '../auth/access.decorators.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { clientInfo } from '../identity/client-info.js';
+import { clientInfo } from '../http/client-info.js';
 
 const TenantPath = strictObject({ tenantId: UuidSchema });
 

@@ -33,7 +33,7 @@ import { Revocations } from '../auth/revocations.js';
 import { uncoveredScopes } from '../auth/scopes.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { MAX_ACCESS_TOKEN_MS } from '../identity/caller.js';
+import { MAX_ACCESS_TOKEN_MS } from './caller.js';
 
 const TenantPath = strictObject({ tenantId: UuidSchema });
 const KeyPath = strictObject({ tenantId: UuidSchema, keyId: UuidSchema });

@@ -28,8 +28,8 @@ import { AuthErrors } from '../auth/auth.errors.js';
 import { Revocations } from '../auth/revocations.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { homeTenant, MAX_ACCESS_TOKEN_MS, sessionOf } from '../identity/caller.js';
-import { clientInfo } from './client-info.js';
+import { homeTenant, MAX_ACCESS_TOKEN_MS, sessionOf } from './caller.js';
+import { clientInfo } from '../http/client-info.js';
 import {
   clearRefreshCookie,
   hasCsrfHeader,

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { clientInfo } from './client-info.js';
+import { clientInfo } from '../http/client-info.js';
 import { refreshTokenFromCookie } from './refresh-cookie.js';
 
 const request = (headers: Record<string, string>, ip = '203.0.113.7') =>

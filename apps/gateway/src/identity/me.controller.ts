@@ -20,7 +20,7 @@ import { Caller, OWN_ACCOUNT, Permission } from '../auth/access.decorators.js';
 import { Revocations } from '../auth/revocations.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { homeTenant, MAX_ACCESS_TOKEN_MS, sessionOf } from '../identity/caller.js';
+import { homeTenant, MAX_ACCESS_TOKEN_MS, sessionOf } from './caller.js';
 
 const SessionPath = strictObject({ sessionId: UuidSchema });
 const SessionListSchema = z.object({ items: z.array(SessionSchema) });

@@ -48,7 +48,7 @@ import { z } from 'zod';
 import { Permission, Public } from '../auth/access.decorators.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { clientInfo } from './client-info.js';
+import { clientInfo } from '../http/client-info.js';
 
 const TenantPath = strictObject({ tenantId: UuidSchema });
 const LinkPath = strictObject({ tenantId: UuidSchema, linkId: UuidSchema });

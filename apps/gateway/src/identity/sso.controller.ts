@@ -25,7 +25,7 @@ import { z } from 'zod';
 import { Public } from '../auth/access.decorators.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
-import { clientInfo } from './client-info.js';
+import { clientInfo } from '../http/client-info.js';
 import { refusalPage } from './sso-page.js';
 
 const ConnectionPath = strictObject({ connectionId: UuidSchema });
