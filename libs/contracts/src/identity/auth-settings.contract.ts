@@ -50,6 +50,12 @@ export const AuthSettingsSchema = z.object({
   accessTokenTtlSeconds: z.number().int(),
   refreshTokenTtlSeconds: z.number().int(),
   /**
+   * Idle session lifetime: a session whose refresh token was not used for this long ends
+   * (its next refresh is refused); null: only refreshTokenTtlSeconds ends it. Set from the
+   * tenant's `sessionTimeoutMinutes` when the tenants service provisions or configures it.
+   */
+  sessionIdleTimeoutSeconds: z.number().int().nullable(),
+  /**
    * The tenant's users may not sign in with a password (only through SSO). Never true
    * for the platform tenant: operators keep password sign-in as the break-glass path.
    */
@@ -69,6 +75,7 @@ export const DEFAULT_AUTH_SETTINGS: Omit<AuthSettings, 'tenantId'> = {
   mfaRequired: false,
   accessTokenTtlSeconds: 10 * 60,
   refreshTokenTtlSeconds: 30 * 24 * 3600,
+  sessionIdleTimeoutSeconds: null,
   ssoRequired: false,
   redirectOrigins: [],
 };
@@ -84,6 +91,8 @@ export const UpdateAuthSettingsBodySchema = strictObject({
   /** Access tokens live 5 to 15 minutes. */
   accessTokenTtlSeconds: integer(300, 900).optional(),
   refreshTokenTtlSeconds: integer(3600, 90 * 86_400).optional(),
+  /** 5 minutes to 90 days, or null for no idle limit. */
+  sessionIdleTimeoutSeconds: z.union([integer(300, 90 * 86_400), z.null()]).optional(),
   /** Refused for the platform tenant. */
   ssoRequired: z.boolean({ error: 'must be true or false' }).optional(),
   /** Replaces the list; duplicates (after normalization) are kept once. */
