@@ -23,7 +23,7 @@ const SERVICE_TARGET = 'service';
 
 /** Services with a database (DB_* variables) and with Redis (REDIS_URL). */
 const DATABASE_SERVICES: readonly ServiceName[] = BACKEND_SERVICES;
-const REDIS_SERVICES: readonly ServiceName[] = ['gateway', 'identity'];
+const REDIS_SERVICES: readonly ServiceName[] = ['gateway', 'identity', 'tenants'];
 /**
  * A service's own variables: the keys of `<Name>SettingsSchema` in
  * apps/<app>/src/<app>.settings.ts, read from the file (so one added there must be
@@ -40,6 +40,8 @@ const REQUIRED_SETTINGS: Partial<Record<ServiceName, readonly string[]>> = {
     'TENANTRY_APP_URL',
     'SIGNING_KEY_ROTATION_DAYS',
   ],
+  // Declared in apps/tenants/src/tenants/tenant-registry.settings.ts (spread into the service's schema).
+  tenants: ['TENANTRY_REGIONS', 'TENANT_MAINTENANCE_SECONDS'],
 };
 /** Settings that are secrets: from a Secret in Kubernetes, never with a value in docker-compose.yml. */
 const SECRET_SETTINGS: readonly string[] = [

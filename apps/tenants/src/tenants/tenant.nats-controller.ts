@@ -3,14 +3,10 @@ import { TenantRpc, type RpcPayload } from '@tenantry/contracts';
 import { RpcHandler } from '@tenantry/messaging';
 import { TenantService } from './tenant.service.js';
 
+/** The registry's requests; creation and the life-cycle verbs are the provisioning feature's. */
 @Controller()
 export class TenantNatsController {
   constructor(@Inject(TenantService) private readonly tenants: TenantService) {}
-
-  @RpcHandler(TenantRpc.create)
-  create(request: RpcPayload<typeof TenantRpc.create>) {
-    return this.tenants.create(request);
-  }
 
   @RpcHandler(TenantRpc.get)
   get(request: RpcPayload<typeof TenantRpc.get>) {
@@ -25,5 +21,15 @@ export class TenantNatsController {
   @RpcHandler(TenantRpc.list)
   list(request: RpcPayload<typeof TenantRpc.list>) {
     return this.tenants.list(request);
+  }
+
+  @RpcHandler(TenantRpc.update)
+  update(request: RpcPayload<typeof TenantRpc.update>) {
+    return this.tenants.update(request);
+  }
+
+  @RpcHandler(TenantRpc.changePlan)
+  changePlan(request: RpcPayload<typeof TenantRpc.changePlan>) {
+    return this.tenants.changePlan(request);
   }
 }
