@@ -17,11 +17,13 @@ import { SsoConnectionModule } from './sso-connections/sso-connection.module.js'
 import { ScimModule } from './scim/scim.module.js';
 import { SsoModule } from './sso/sso.module.js';
 import { SsoSetupModule } from './sso-setup/sso-setup.module.js';
+import { TenantLifecycleModule } from './tenant-lifecycle/tenant-lifecycle.module.js';
 import { UserModule } from './users/user.module.js';
 
 /**
  * The identity service: users, credentials, sessions and tokens, API keys, MFA, single
- * sign-on (SAML, OIDC) with verified domains, and SCIM directory sync.
+ * sign-on (SAML, OIDC) with verified domains, SCIM directory sync, and its part of each
+ * tenant's provisioning and lifecycle (profile and quotas, first admin, suspension, removal).
  */
 export const service = backendService({
   name: 'identity',
@@ -47,5 +49,6 @@ export const service = backendService({
     SsoSetupModule,
     AuthModule,
     SsoModule,
+    TenantLifecycleModule,
   ],
 });

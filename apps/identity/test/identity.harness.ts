@@ -6,6 +6,7 @@ import {
   AppError,
   AuthRpc,
   Namespace,
+  TenantEvents,
   UserRpc,
   type AuditEvent,
   type ClientInfo,
@@ -13,6 +14,7 @@ import {
   type RpcRequest,
   type RpcResponse,
   type Tenant,
+  type TenantStatus,
   type TokenSet,
 } from '@tenantry/contracts';
 import { newContext, RpcClient, type NatsService } from '@tenantry/messaging';
@@ -25,6 +27,7 @@ import {
   testNamespace,
   waitFor,
   serveTenants,
+  testTenant,
 } from '@tenantry/testing';
 import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
@@ -176,18 +179,43 @@ export class IdentityHarness {
     return this.app.get(type, { strict: false });
   }
 
-  /** A tenant the stand-in tenants service knows. */
-  addTenant(slug: string, name = `Tenant ${slug}`): Tenant {
-    const now = new Date().toISOString();
-    const tenant: Tenant = {
-      id: uuidv7(),
-      name,
-      slug,
-      status: 'active',
-      createdAt: now,
-      updatedAt: now,
-    };
+  /** A tenant the stand-in tenants service knows (active, unless `over` says otherwise). */
+  addTenant(slug: string, name = `Tenant ${slug}`, over: Partial<Tenant> = {}): Tenant {
+    const tenant = testTenant({ id: uuidv7(), name, slug, ...over });
     this.tenants.set(tenant.id, tenant);
+    return tenant;
+  }
+
+  /**
+   * Changes a tenant's status in the stand-in tenants service and announces it as that
+   * service does (TenantEvents.<status> on EVENTS, the tenant as payload).
+   */
+  async setTenantStatus(
+    id: string,
+    status: TenantStatus,
+    statusReason: string | null = null,
+  ): Promise<Tenant> {
+    const current = this.tenants.get(id);
+    if (!current) throw new Error(`the stand-in tenants service has no tenant ${id}`);
+    const tenant: Tenant = {
+      ...current,
+      status,
+      statusReason,
+      updatedAt: new Date().toISOString(),
+    };
+    this.tenants.set(id, tenant);
+    const event =
+      status === 'active'
+        ? current.status === 'provisioning'
+          ? TenantEvents.activated
+          : TenantEvents.reactivated
+        : status === 'provisioning'
+          ? TenantEvents.updated
+          : TenantEvents[status];
+    await this.nats.js.publish(
+      new Namespace(this.namespace).subject(event.subject),
+      JSON.stringify(tenant),
+    );
     return tenant;
   }
 

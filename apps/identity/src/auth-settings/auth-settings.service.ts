@@ -51,6 +51,21 @@ export class AuthSettingsService {
   }
 
   /**
+   * Sets the given fields in the caller's tenant transaction, keeping the others (no audit:
+   * the caller writes its own); returns the settings now in force. For the tenant
+   * lifecycle, which applies the tenant's settings (SSO and MFA required, idle timeout).
+   */
+  async mergeIn(
+    manager: EntityManager,
+    tenantId: string,
+    change: StoredAuthSettings,
+  ): Promise<AuthSettings> {
+    if (tenantId === PLATFORM_TENANT_ID && change.ssoRequired === true)
+      throw AuthSettingsErrors.platformSsoRequired();
+    return effectiveSettings(tenantId, await this.settings.merge(manager, tenantId, change));
+  }
+
+  /**
    * Changes the given fields, keeps the others; audited (auth-settings.updated) in the
    * same transaction. `ssoRequired: true` is refused for the platform tenant.
    */

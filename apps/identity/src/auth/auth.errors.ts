@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from '@tenantry/contracts';
+import { AppError, ErrorCode, type TenantStatus } from '@tenantry/contracts';
 
 /** Reasons a sign-in request fails; clients may rely on them (`reason` in the problem). */
 export enum AuthErrorReason {
@@ -11,7 +11,19 @@ export enum AuthErrorReason {
   RefreshTokenInvalid = 'REFRESH_TOKEN_INVALID',
   RefreshTokenReused = 'REFRESH_TOKEN_REUSED',
   SsoRequired = 'AUTH_SSO_REQUIRED',
+  /** The user's tenant is suspended (the same reason the gateway gives for its requests). */
+  TenantSuspended = 'TENANT_SUSPENDED',
+  /** The user's tenant is being deleted, deleted, failed to provision, or unknown. */
+  TenantUnavailable = 'TENANT_UNAVAILABLE',
 }
+
+/** What a barred status means for the tenant's users, in words. */
+const BARRED: Partial<Record<TenantStatus, string>> = {
+  suspended: 'is suspended',
+  deprovisioning: 'is being deleted',
+  deleted: 'has been deleted',
+  failed: 'failed to be set up',
+};
 
 export const AuthErrors = {
   /** The one answer for an unknown email, a wrong password, and an invited or disabled user. */
@@ -69,6 +81,33 @@ export const AuthErrors = {
       'this refresh token had already been used, so its session was ended for safety; sign in again',
       { reason: AuthErrorReason.RefreshTokenReused },
     ),
+
+  /**
+   * Sign-in and refresh refused because the tenant is barred (suspended, deprovisioning,
+   * deleted, failed; or unknown to the tenants service): only given once the credentials
+   * were right. 403 TENANT_SUSPENDED for a suspension, TENANT_UNAVAILABLE otherwise.
+   */
+  tenantBarred: (tenant: {
+    id: string;
+    slug?: string;
+    status: TenantStatus | null;
+    statusReason?: string | null;
+  }) => {
+    const name = tenant.slug ? `tenant ${tenant.slug} (${tenant.id})` : `tenant ${tenant.id}`;
+    const why = tenant.statusReason ? ` (${tenant.statusReason})` : '';
+    if (tenant.status === 'suspended')
+      return new AppError(
+        ErrorCode.Forbidden,
+        `${name} is suspended${why}: its users cannot sign in until a platform operator reactivates it`,
+        { reason: AuthErrorReason.TenantSuspended },
+      );
+    const what = tenant.status
+      ? `${BARRED[tenant.status] ?? `is ${tenant.status}`} (status ${tenant.status})`
+      : 'does not exist';
+    return new AppError(ErrorCode.Forbidden, `${name} ${what}${why}: its users cannot sign in`, {
+      reason: AuthErrorReason.TenantUnavailable,
+    });
+  },
 
   /** Only given once the password was right: a wrong one is still INVALID_CREDENTIALS. */
   ssoRequired: () =>

@@ -12,6 +12,7 @@ import { MfaChallengeStore } from './mfa-challenge.store.js';
 import { PasswordLinkService } from './password-link.service.js';
 import { RefreshService } from './refresh.service.js';
 import { RequestThrottle } from './request-throttle.js';
+import { TenantGate } from './tenant-gate.js';
 
 /** Sign-in (password, MFA), refresh, logout, invitations and password resets. */
 @Module({
@@ -31,7 +32,8 @@ import { RequestThrottle } from './request-throttle.js';
     PasswordLinkService,
     RequestThrottle,
     MfaChallengeStore,
+    TenantGate,
   ],
-  exports: [LoginService, RequestThrottle],
+  exports: [LoginService, RequestThrottle, TenantGate],
 })
 export class AuthModule {}

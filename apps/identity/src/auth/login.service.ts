@@ -35,10 +35,11 @@ import { passwordExpired } from '../passwords/password.policy.js';
 import { SessionService } from '../sessions/session.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UserRepository } from '../users/user.repository.js';
-import { AuthErrors } from './auth.errors.js';
+import { AuthErrorReason, AuthErrors } from './auth.errors.js';
 import { MFA_CHALLENGE_TTL_SECONDS, MfaChallengeStore } from './mfa-challenge.store.js';
 import { InjectIdentitySettings, type IdentitySettings } from '../identity.settings.js';
 import { RequestThrottle } from './request-throttle.js';
+import { TenantGate } from './tenant-gate.js';
 
 type LoginRequest = z.output<typeof LoginRequestSchema>;
 type MfaVerifyRequest = z.output<typeof MfaVerifyRequestSchema>;
@@ -75,6 +76,7 @@ export class LoginService {
     @Inject(AuditWriter) private readonly audit: AuditWriter,
     @Inject(TenantTransactions) private readonly tx: TenantTransactions,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(TenantGate) private readonly gate: TenantGate,
     @InjectIdentitySettings() private readonly identitySettings: IdentitySettings,
   ) {}
 
@@ -161,7 +163,8 @@ export class LoginService {
 
   /**
    * Opens a session and returns its tokens, with last_login_at and the login.succeeded
-   * audit (plus `extraAction`, e.g. mfa.verified) in the same transaction.
+   * audit (plus `extraAction`, e.g. mfa.verified) in the same transaction. Refused (403
+   * TENANT_SUSPENDED / TENANT_UNAVAILABLE) while the user's tenant is barred.
    */
   async signIn(
     account: Account,
@@ -171,6 +174,7 @@ export class LoginService {
     extraAction?: string,
   ): Promise<TokenSet> {
     const { tenantId, user, settings } = account;
+    await this.gate.assertOpen(tenantId);
     const opened = this.sessions.open({
       tenantId,
       userId: user.id,
@@ -273,6 +277,19 @@ export class LoginService {
       throw AuthErrors.invalidCredentials();
     }
     // After the password check, so a wrong password still gets the one usual answer.
+    const barred = await this.gate.refusal(tenantId);
+    if (barred) {
+      await this.attempts.uncount(subject);
+      await this.audit.record([
+        this.loginAudit(account, 'login.refused', request.client, {
+          reason:
+            barred.reason === AuthErrorReason.TenantSuspended
+              ? 'tenant_suspended'
+              : 'tenant_unavailable',
+        }),
+      ]);
+      throw barred;
+    }
     if (settings.ssoRequired) {
       await this.attempts.uncount(subject);
       await this.audit.record([

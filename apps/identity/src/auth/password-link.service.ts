@@ -26,6 +26,7 @@ import {
   RESET_MAILS_PER_ACCOUNT_PER_HOUR,
   RESET_REQUESTS_PER_IP_PER_MINUTE,
 } from './request-throttle.js';
+import { TenantGate } from './tenant-gate.js';
 
 type AcceptInvitationRequest = z.output<typeof AcceptInvitationRequestSchema>;
 type PasswordResetRequest = z.output<typeof PasswordResetRequestSchema>;
@@ -48,6 +49,7 @@ export class PasswordLinkService {
     @Inject(CredentialLookupRepository) private readonly lookup: CredentialLookupRepository,
     @Inject(TenantTransactions) private readonly tx: TenantTransactions,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(TenantGate) private readonly gate: TenantGate,
     @InjectIdentitySettings() private readonly settings: IdentitySettings,
   ) {}
 
@@ -56,7 +58,8 @@ export class PasswordLinkService {
    * against the tenant's policy; a refused password leaves the link usable) and is signed
    * in (amr ["pwd"]). Audited (invitation.accepted). When the tenant requires MFA the
    * answer is the login challenge that enrols a second factor instead (no tokens without
-   * one), as a sign-in with the new password would give.
+   * one), as a sign-in with the new password would give. While the tenant is barred
+   * (suspended, being deleted, ...) the link is refused and stays usable.
    */
   async acceptInvitation(request: AcceptInvitationRequest): Promise<LoginResult> {
     const now = new Date();
@@ -65,6 +68,7 @@ export class PasswordLinkService {
       'invitation',
       async (manager, user) => {
         const { tenantId } = user;
+        await this.gate.assertOpen(tenantId);
         const settings = await this.authSettings.getIn(manager, tenantId);
         const passwordHash = await this.passwords.choose(manager, {
           tenantId,

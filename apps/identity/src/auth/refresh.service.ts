@@ -7,6 +7,7 @@ import { CredentialLookupRepository } from '../credential-lookup/credential-look
 import { SessionService } from '../sessions/session.service.js';
 import { UserRepository } from '../users/user.repository.js';
 import { AuthErrors } from './auth.errors.js';
+import { TenantGate } from './tenant-gate.js';
 
 /** Refresh-token exchange and logout. */
 @Injectable()
@@ -18,21 +19,32 @@ export class RefreshService {
     @Inject(AuthSettingsService) private readonly authSettings: AuthSettingsService,
     @Inject(TenantTransactions) private readonly tx: TenantTransactions,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(TenantGate) private readonly gate: TenantGate,
   ) {}
 
   /**
    * A new token set for a refresh token, which is spent. A token spent within the last
    * few seconds (a concurrent refresh, a lost response) gets a new set too; one spent
    * earlier is reuse: the session is revoked (and announced) and the answer is
-   * REFRESH_TOKEN_REUSED. The access token carries the user's roles as they are now.
+   * REFRESH_TOKEN_REUSED. The access token carries the user's roles as they are now. A
+   * session idle for longer than the tenant's `sessionIdleTimeoutSeconds` ends; a barred
+   * tenant's (suspended, being deleted, ...) refreshes are refused with 403.
    */
   async refresh(refreshToken: string): Promise<TokenSet> {
     const parsed = parseSecretToken(refreshToken);
     if (!parsed) throw AuthErrors.refreshTokenInvalid();
     const [tenantId, ...others] = await this.lookup.tenantsOf('refresh_token', parsed.id);
     if (!tenantId || others.length) throw AuthErrors.refreshTokenInvalid();
+    await this.gate.assertOpen(tenantId);
     const result = await this.tx.run(tenantId, async (manager) => {
-      const outcome = await this.sessions.rotate(manager, tenantId, parsed.id, parsed.secret);
+      const settings = await this.authSettings.getIn(manager, tenantId);
+      const outcome = await this.sessions.rotate(
+        manager,
+        tenantId,
+        parsed.id,
+        parsed.secret,
+        settings.sessionIdleTimeoutSeconds,
+      );
       if (outcome.kind !== 'rotated') return { outcome };
       const { session } = outcome;
       const user = await this.users.findById(manager, tenantId, session.userId);
@@ -46,7 +58,7 @@ export class RefreshService {
         );
         return { outcome: { kind: 'invalid' as const } };
       }
-      return { outcome, user, settings: await this.authSettings.getIn(manager, tenantId) };
+      return { outcome, user, settings };
     });
     const { outcome } = result;
     if (outcome.kind === 'reused') {

@@ -10,6 +10,7 @@ import { addToOutbox, Outbox, TenantTransactions, type OutboxMessage } from '@te
 import type { EntityManager } from 'typeorm';
 import { auditEvent } from '../core/audit.js';
 import { CredentialLookupRepository } from '../credential-lookup/credential-lookup.repository.js';
+import { TenantQuotas } from '../tenant-lifecycle/tenant-quotas.js';
 import { newUser } from '../users/user.entity.js';
 import { UserRepository, type ScimUserRecord } from '../users/user.repository.js';
 import { UserService } from '../users/user.service.js';
@@ -46,12 +47,14 @@ export class ScimUserService {
     @Inject(CredentialLookupRepository) private readonly lookup: CredentialLookupRepository,
     @Inject(TenantTransactions) private readonly tx: TenantTransactions,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(TenantQuotas) private readonly quotas: TenantQuotas,
   ) {}
 
   /**
    * Creates a user from a SCIM User (POST /Users): 409 uniqueness when the tenant has a
    * user with that userName already (the directory's or not); roles from the directory's
-   * default role (a new user is in no group yet).
+   * default role (a new user is in no group yet). Refused (409 QUOTA_EXCEEDED) when the
+   * tenant is at its plan's `users` limit.
    */
   async create({ token, body }: Request<'createUser'>): Promise<ScimResource> {
     const directory = await this.directories.authenticate(token);
@@ -70,6 +73,7 @@ export class ScimUserService {
       attributes: input.attributes,
     };
     await this.tx.run(tenantId, async (manager) => {
+      await this.quotas.checkUsers(manager, tenantId);
       if (!(await this.users.insertScim(manager, user, fields)))
         throw ScimErrors.userNameTaken(input.email);
       await this.lookup.add(manager, 'email', user.email, tenantId);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CredentialLookupModule } from '../credential-lookup/credential-lookup.module.js';
+import { TenantProfileModule } from '../tenant-lifecycle/tenant-profile.module.js';
 import { UserModule } from '../users/user.module.js';
 import { ScimDirectoryEntity } from './scim-directory.entity.js';
 import { ScimDirectoryRepository } from './scim-directory.repository.js';
@@ -20,6 +21,7 @@ import { ScimDirectoryNatsController, ScimNatsController } from './scim.nats-con
   imports: [
     TypeOrmModule.forFeature([ScimDirectoryEntity, ScimGroupEntity]),
     CredentialLookupModule,
+    TenantProfileModule,
     UserModule,
   ],
   controllers: [ScimDirectoryNatsController, ScimNatsController],

@@ -1,4 +1,4 @@
-import { REFRESH_GRACE_MS, refreshDecision } from './refresh-rotation.js';
+import { idleExpired, REFRESH_GRACE_MS, refreshDecision } from './refresh-rotation.js';
 
 const now = new Date('2026-12-01T12:00:00Z');
 const later = (ms: number) => new Date(now.getTime() + ms);
@@ -28,5 +28,12 @@ describe('refresh rotation decision', () => {
     expect(refreshDecision(token(later(-86_400_000)), revoked, now)).toBe('invalid');
     expect(refreshDecision(token(null), ended, now)).toBe('invalid');
     expect(refreshDecision({ usedAt: null, expiresAt: now }, live, now)).toBe('invalid');
+  });
+
+  it('ends a session unused for longer than the idle timeout, and never without one', () => {
+    const used = (ms: number) => ({ lastUsedAt: later(-ms) });
+    expect(idleExpired(used(300_000), now, 300)).toBe(false);
+    expect(idleExpired(used(300_001), now, 300)).toBe(true);
+    expect(idleExpired(used(86_400_000 * 365), now, null)).toBe(false);
   });
 });

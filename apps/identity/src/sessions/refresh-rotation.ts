@@ -21,3 +21,18 @@ export function refreshDecision(
   if (!token.usedAt) return 'rotate';
   return now.getTime() - token.usedAt.getTime() <= graceMs ? 'grace' : 'reuse';
 }
+
+/**
+ * Whether a session sat unused for longer than the tenant's idle timeout (its last sign-in
+ * or refresh is `lastUsedAt`); never with no timeout (null).
+ */
+export function idleExpired(
+  session: { lastUsedAt: Date },
+  now: Date,
+  idleTimeoutSeconds: number | null,
+): boolean {
+  return (
+    idleTimeoutSeconds !== null &&
+    now.getTime() - session.lastUsedAt.getTime() > idleTimeoutSeconds * 1000
+  );
+}

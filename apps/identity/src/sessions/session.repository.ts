@@ -114,6 +114,21 @@ export class SessionRepository {
     return rows.map(toEntity);
   }
 
+  /** Revokes every session of the tenant that is neither revoked nor expired; returns exactly those. */
+  async revokeAllOfTenant(
+    manager: EntityManager,
+    tenantId: string,
+    reason: string,
+  ): Promise<SessionEntity[]> {
+    const [rows]: [SessionRow[], number] = await manager.query(
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = $2
+       WHERE tenant_id = $1 AND revoked_at IS NULL AND expires_at > now()
+       RETURNING *`,
+      [tenantId, reason],
+    );
+    return rows.map(toEntity);
+  }
+
   /** Records that the session was just used (a refresh). */
   async touch(manager: EntityManager, tenantId: string, id: string, at: Date): Promise<void> {
     await manager.update(SessionEntity, { tenantId, id }, { lastUsedAt: at });

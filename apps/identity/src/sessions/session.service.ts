@@ -26,7 +26,7 @@ import {
 } from '../signing-keys/signing-key.service.js';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
 import { RefreshTokenRepository } from './refresh-token.repository.js';
-import { refreshDecision } from './refresh-rotation.js';
+import { idleExpired, refreshDecision } from './refresh-rotation.js';
 import { SessionEntity } from './session.entity.js';
 import { SessionErrors } from './session.errors.js';
 import { SessionRepository, type RevokeWhich } from './session.repository.js';
@@ -136,13 +136,16 @@ export class SessionService {
    * Presents refresh token `id`/`secret` of `tenantId` in the caller's transaction, locking
    * it so concurrent presentations take turns: a current token is spent and replaced; one
    * spent within the grace gets another replacement; one spent earlier revokes the session
-   * (event and audit added; the caller commits, then refuses).
+   * (event and audit added; the caller commits, then refuses). A session unused for longer
+   * than `idleTimeoutSeconds` (the tenant's idle timeout; null: none) is revoked as
+   * `idle_timeout` and the token is invalid.
    */
   async rotate(
     manager: EntityManager,
     tenantId: string,
     id: string,
     secret: string,
+    idleTimeoutSeconds: number | null = null,
   ): Promise<RotationOutcome> {
     const token = await this.refreshTokens.findForUpdate(manager, tenantId, id);
     if (!token || !secretMatches(secret, token.secretHash)) return { kind: 'invalid' };
@@ -170,6 +173,15 @@ export class SessionService {
         }),
       ]);
       return { kind: 'reused', session };
+    }
+    if (idleExpired(session, now, idleTimeoutSeconds)) {
+      await this.revokeIn(
+        manager,
+        tenantId,
+        { userId: session.userId, sessionId: session.id },
+        'idle_timeout',
+      );
+      return { kind: 'invalid' };
     }
     if (decision === 'rotate') await this.refreshTokens.markUsed(manager, tenantId, id, now);
     await this.sessions.touch(manager, tenantId, session.id, now);
@@ -273,6 +285,21 @@ export class SessionService {
     reason: string,
   ): Promise<number> {
     const sessions = await this.sessions.revoke(manager, tenantId, { userId }, reason);
+    await addToOutbox(manager, this.revocationEvents(sessions));
+    return sessions.length;
+  }
+
+  /**
+   * Revokes every live session of every user of the tenant (a suspended tenant), with one
+   * revocation event each for the gateways but no audit of their own (the caller's audit
+   * says why); returns how many.
+   */
+  async revokeTenantQuietly(
+    manager: EntityManager,
+    tenantId: string,
+    reason: string,
+  ): Promise<number> {
+    const sessions = await this.sessions.revokeAllOfTenant(manager, tenantId, reason);
     await addToOutbox(manager, this.revocationEvents(sessions));
     return sessions.length;
   }

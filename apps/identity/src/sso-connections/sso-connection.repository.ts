@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { addToOutbox, TenantTransactions, type OutboxMessage } from '@tenantry/persistence';
+import type { EntityManager } from 'typeorm';
 import { CredentialLookupRepository } from '../credential-lookup/credential-lookup.repository.js';
 import { SsoConnectionEntity } from './sso-connection.entity.js';
 
@@ -25,9 +26,17 @@ export class SsoConnectionRepository {
     @Inject(CredentialLookupRepository) private readonly lookup: CredentialLookupRepository,
   ) {}
 
-  /** Inserts a connection, its credential_lookup row and its announcements in one transaction. */
-  insert(connection: SsoConnectionEntity, events: OutboxMessage[]): Promise<void> {
+  /**
+   * Inserts a connection, its credential_lookup row and its announcements in one
+   * transaction, after `check` (the tenant's quota, which may refuse) in the same one.
+   */
+  insert(
+    connection: SsoConnectionEntity,
+    events: OutboxMessage[],
+    check: (manager: EntityManager) => Promise<void> = async () => undefined,
+  ): Promise<void> {
     return this.tx.run(connection.tenantId, async (manager) => {
+      await check(manager);
       await manager.insert(SsoConnectionEntity, connection);
       await this.lookup.add(manager, 'sso_connection', connection.id, connection.tenantId);
       await addToOutbox(manager, events);

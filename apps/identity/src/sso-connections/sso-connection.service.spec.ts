@@ -7,6 +7,7 @@ import { Outbox, type OutboxMessage } from '@tenantry/persistence';
 import { double } from '@tenantry/testing';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { CredentialLookupRepository } from '../credential-lookup/credential-lookup.repository.js';
+import { TenantQuotas } from '../tenant-lifecycle/tenant-quotas.js';
 import { normalizeCertificate, parseIdpMetadata, resolveIdp } from './saml-idp.js';
 import { generateSpKeyPair } from './sp-key-pair.js';
 import { SsoConnectionEntity } from './sso-connection.entity.js';
@@ -484,6 +485,7 @@ function setup() {
     double(CredentialLookupRepository, { tenantsOf }),
     double(Outbox, { kick }),
     { issuer: ISSUER },
+    double(TenantQuotas, { precheckSsoConnections: async () => undefined }),
   );
   const audits = (action?: string) =>
     committed

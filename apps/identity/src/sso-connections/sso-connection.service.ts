@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { auditEvent } from '../core/audit.js';
 import { CredentialLookupRepository } from '../credential-lookup/credential-lookup.repository.js';
 import { InjectIdentitySettings, type IdentitySettings } from '../identity.settings.js';
+import { TenantQuotas } from '../tenant-lifecycle/tenant-quotas.js';
 import type { OidcConnectionConfig, SamlConnectionConfig } from '../sso/sso.types.js';
 import { resolveIdp } from './saml-idp.js';
 import { generateSpKeyPair } from './sp-key-pair.js';
@@ -83,15 +84,19 @@ export class SsoConnectionService {
     @Inject(CredentialLookupRepository) private readonly lookup: CredentialLookupRepository,
     @Inject(Outbox) private readonly outbox: Outbox,
     @InjectIdentitySettings() private readonly settings: Pick<IdentitySettings, 'issuer'>,
+    @Inject(TenantQuotas) private readonly quotas: TenantQuotas,
   ) {}
 
   /**
    * Creates a connection. SAML: the IdP from its metadata (uploaded, or fetched once from
    * a URL) or from its three fields, and a fresh SP key pair. OIDC: the provider and the
    * client's credentials. Enabled unless `enabled: false`; JIT provisioning off unless
-   * `jit: true`. Audited (sso_connection.created).
+   * `jit: true`. Audited (sso_connection.created). Refused when the tenant's plan lacks the
+   * `sso` feature (403 FEATURE_NOT_IN_PLAN) or the tenant is at its `ssoConnections` limit
+   * (409 QUOTA_EXCEEDED): checked first, and again under the tenant's lock as it is stored.
    */
   async create(request: Request<'create'>): Promise<SsoConnection> {
+    await this.quotas.precheckSsoConnections(request.tenantId);
     const id = uuidv7();
     const now = new Date();
     const entity = Object.assign(new SsoConnectionEntity(), {
@@ -132,9 +137,11 @@ export class SsoConnectionService {
         oidcScopes: oidcScopes(oidc.scopes),
       });
     }
-    await this.connections.insert(entity, [
-      this.audit('sso_connection.created', entity, { after: auditView(entity) }),
-    ]);
+    await this.connections.insert(
+      entity,
+      [this.audit('sso_connection.created', entity, { after: auditView(entity) })],
+      (manager) => this.quotas.checkSsoConnections(manager, entity.tenantId),
+    );
     this.outbox.kick();
     return this.toContract(entity);
   }

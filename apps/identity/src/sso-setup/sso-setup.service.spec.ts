@@ -143,7 +143,13 @@ function setup() {
     rotateToken: async (request) => (record('scim.rotateToken', request), directory),
   });
   const tenants = double(TenantDirectory, {
-    byId: async (id) => ({ id, slug: id === TENANT ? 'acme' : 'other', name: `Tenant ${id}` }),
+    byId: async (id) => ({
+      id,
+      slug: id === TENANT ? 'acme' : 'other',
+      name: `Tenant ${id}`,
+      status: 'active',
+      statusReason: null,
+    }),
   });
   const service = new SsoSetupService(
     links,

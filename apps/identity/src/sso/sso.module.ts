@@ -6,6 +6,7 @@ import { DomainModule } from '../domains/domain.module.js';
 import { OidcModule } from '../oidc/oidc.module.js';
 import { SamlModule } from '../saml/saml.module.js';
 import { SsoConnectionModule } from '../sso-connections/sso-connection.module.js';
+import { TenantProfileModule } from '../tenant-lifecycle/tenant-profile.module.js';
 import { UserModule } from '../users/user.module.js';
 import { SsoCodeStore } from './sso-code.store.js';
 import { SsoNatsController } from './sso.nats-controller.js';
@@ -21,6 +22,7 @@ import { SsoService } from './sso.service.js';
     OidcModule,
     SamlModule,
     SsoConnectionModule,
+    TenantProfileModule,
     UserModule,
   ],
   controllers: [SsoNatsController],

@@ -29,6 +29,9 @@ import { InjectIdentitySettings, type IdentitySettings } from '../identity.setti
 import { OidcLogin } from '../oidc/oidc-login.js';
 import { SamlLogin } from '../saml/saml-login.js';
 import { SsoConnectionService } from '../sso-connections/sso-connection.service.js';
+import { TenantGate } from '../auth/tenant-gate.js';
+import { TenantLifecycleErrorReason } from '../tenant-lifecycle/tenant-lifecycle.errors.js';
+import { TenantQuotas } from '../tenant-lifecycle/tenant-quotas.js';
 import { newUser, UserEntity } from '../users/user.entity.js';
 import { UserRepository } from '../users/user.repository.js';
 import {
@@ -83,6 +86,8 @@ export class SsoService {
     @Inject(RequestThrottle) private readonly throttle: RequestThrottle,
     @Inject(AuditWriter) private readonly audit: AuditWriter,
     @Inject(TenantTransactions) private readonly tx: TenantTransactions,
+    @Inject(TenantGate) private readonly gate: TenantGate,
+    @Inject(TenantQuotas) private readonly quotas: TenantQuotas,
     @InjectIdentitySettings() private readonly settings: IdentitySettings,
   ) {}
 
@@ -163,13 +168,21 @@ export class SsoService {
     return tokens;
   }
 
-  /** The connection, enabled; a disabled one is refused (and audited). */
+  /**
+   * The connection, enabled, of a tenant whose users may sign in; a disabled one, or one of
+   * a barred tenant (suspended, being deleted, ...), is refused (and audited).
+   */
   private async usable(connectionId: string, client: ClientInfo): Promise<SignInRecord> {
     const record = await this.connections.forSignIn(connectionId);
     if (!record) throw SsoErrors.connectionNotFound();
     if (!record.connection.enabled) {
       await this.refused(record.connection, client, 'connection_disabled', {});
       throw SsoErrors.connectionDisabled();
+    }
+    const barred = await this.gate.refusal(record.connection.tenantId);
+    if (barred) {
+      await this.refused(record.connection, client, 'tenant_barred', { refusal: barred.reason });
+      throw barred;
     }
     return record;
   }
@@ -264,6 +277,13 @@ export class SsoService {
         return Object.assign(existing, change);
       }
       if (!connection.jit) return 'unknown' as const;
+      try {
+        await this.quotas.checkUsers(manager, tenantId);
+      } catch (error) {
+        if ((error as { reason?: string }).reason !== TenantLifecycleErrorReason.QuotaExceeded)
+          throw error;
+        return { refusal: error as Error };
+      }
       const user = newUser({
         tenantId,
         email,
@@ -296,6 +316,10 @@ export class SsoService {
     if (outcome === 'unknown') {
       await this.refused(connection, client, 'user_unknown', who);
       throw SsoErrors.userUnknown();
+    }
+    if ('refusal' in outcome) {
+      await this.refused(connection, client, 'quota_exceeded', who);
+      throw outcome.refusal;
     }
     return outcome;
   }

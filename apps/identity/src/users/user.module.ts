@@ -5,6 +5,7 @@ import { CredentialLookupModule } from '../credential-lookup/credential-lookup.m
 import { MailModule } from '../mail/mail.module.js';
 import { PasswordModule } from '../passwords/password.module.js';
 import { SessionModule } from '../sessions/session.module.js';
+import { TenantProfileModule } from '../tenant-lifecycle/tenant-profile.module.js';
 import { UserTokenEntity } from './user-token.entity.js';
 import { UserTokenRepository } from './user-token.repository.js';
 import { UserTokenService } from './user-token.service.js';
@@ -22,6 +23,7 @@ import { UserService } from './user.service.js';
     MailModule,
     PasswordModule,
     SessionModule,
+    TenantProfileModule,
   ],
   controllers: [UserNatsController],
   providers: [UserRepository, UserTokenRepository, UserTokenService, UserService],

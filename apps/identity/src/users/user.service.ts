@@ -25,6 +25,7 @@ import { accountSubject, PasswordAttempts } from '../passwords/password-attempts
 import { PasswordHasher } from '../passwords/password.hasher.js';
 import { PasswordService } from '../passwords/password.service.js';
 import { SessionService } from '../sessions/session.service.js';
+import { TenantQuotas } from '../tenant-lifecycle/tenant-quotas.js';
 import { UserTokenService } from './user-token.service.js';
 import { newUser, UserEntity } from './user.entity.js';
 import { UserErrors } from './user.errors.js';
@@ -76,13 +77,15 @@ export class UserService {
     @Inject(CredentialLookupRepository) private readonly lookup: CredentialLookupRepository,
     @Inject(TenantTransactions) private readonly tx: TenantTransactions,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(TenantQuotas) private readonly quotas: TenantQuotas,
     @InjectIdentitySettings() private readonly settings: IdentitySettings,
   ) {}
 
   /**
    * Creates an invited user and mails them a one-time link (7 days) to choose a password;
    * the user, the token, the mail and the audit event commit together. The email is unique
-   * in the tenant, ignoring case and Unicode form.
+   * in the tenant, ignoring case and Unicode form. Refused (409 QUOTA_EXCEEDED) when the
+   * tenant is at its plan's `users` limit.
    */
   async create(request: CreateUserRequest): Promise<User> {
     const roles = allowedRoles(request.tenantId, request.roles);
@@ -95,6 +98,7 @@ export class UserService {
       roles,
     });
     await this.tx.run(tenant.id, async (manager) => {
+      await this.quotas.checkUsers(manager, tenant.id);
       if (!(await this.users.insert(manager, user))) throw UserErrors.emailTaken(user.email);
       await this.lookup.add(manager, 'email', user.email, tenant.id);
       await this.invite(manager, user, tenant);
@@ -329,7 +333,11 @@ export class UserService {
   }
 
   /** A new invitation token for the user and its mail, in the caller's transaction. */
-  private async invite(manager: EntityManager, user: UserEntity, tenant: TenantRef): Promise<void> {
+  private async invite(
+    manager: EntityManager,
+    user: UserEntity,
+    tenant: Pick<TenantRef, 'name'>,
+  ): Promise<void> {
     const { token, expiresAt } = await this.userTokens.issue(manager, user, 'invitation');
     await this.mail.queue(
       manager,
@@ -350,7 +358,37 @@ export class UserService {
   }
 
   // For callers that change users in transactions of their own and audit it themselves
-  // (SCIM provisioning, apps/identity/src/scim): the same effects as disable and delete.
+  // (SCIM provisioning, apps/identity/src/scim; the tenant lifecycle): the same effects as
+  // create, disable and delete.
+
+  /**
+   * Creates an invited user with an invitation (token and mail) in the caller's
+   * transaction, as `create` does but with no quota check and no audit entry (the caller
+   * writes its own; it kicks the outbox and `kickMail()` after the commit). USER_EMAIL_TAKEN
+   * when the tenant has a user with that email.
+   */
+  async inviteWithin(
+    manager: EntityManager,
+    tenant: Pick<TenantRef, 'id' | 'name'>,
+    fields: { email: string; displayName: string; roles: string[] },
+  ): Promise<UserEntity> {
+    const user = newUser({
+      tenantId: tenant.id,
+      email: normalizeEmail(fields.email),
+      displayName: fields.displayName,
+      status: 'invited',
+      roles: allowedRoles(tenant.id, fields.roles),
+    });
+    if (!(await this.users.insert(manager, user))) throw UserErrors.emailTaken(user.email);
+    await this.lookup.add(manager, 'email', user.email, tenant.id);
+    await this.invite(manager, user, tenant);
+    return user;
+  }
+
+  /** Wakes the mail sender after a commit that queued an invitation (`inviteWithin`). */
+  kickMail(): void {
+    this.mail.kick();
+  }
 
   /**
    * Disables the user in the caller's transaction, as `disable` does: status disabled,

@@ -6,6 +6,7 @@ import { CreateScimDirectories1764500000400 } from './1764500000400-create-scim-
 import { AddScimColumnsToUsers1764500000410 } from './1764500000410-add-scim-columns-to-users.js';
 import { CreateScimGroups1764500000420 } from './1764500000420-create-scim-groups.js';
 import { CreateSsoSetupLinks1764500000500 } from './1764500000500-create-sso-setup-links.js';
+import { CreateTenantProfiles1764600000300 } from './1764600000300-create-tenant-profiles.js';
 
 export const migrations = [
   CreateIdentity1764500000000,
@@ -16,4 +17,5 @@ export const migrations = [
   AddScimColumnsToUsers1764500000410,
   CreateScimGroups1764500000420,
   CreateSsoSetupLinks1764500000500,
+  CreateTenantProfiles1764600000300,
 ];
