@@ -6,6 +6,7 @@ import { LedgerSettingsSchema } from './ledger/ledger.settings.js';
 import { ReportModule } from './reports/report.module.js';
 import { SinkModule } from './sinks/sink.module.js';
 import { SinkSettingsSchema } from './sinks/sink.settings.js';
+import { TenantLifecycleModule } from './tenant-lifecycle/tenant-lifecycle.module.js';
 
 /** The audit service: drains the AUDIT stream into its ledger and answers queries on it. */
 export const service = backendService({
@@ -13,5 +14,5 @@ export const service = backendService({
   streams: ['AUDIT', 'PARKED'],
   migrations,
   settings: SinkSettingsSchema.extend(LedgerSettingsSchema.shape),
-  features: [AuditEventModule, LedgerModule, SinkModule, ReportModule],
+  features: [AuditEventModule, LedgerModule, SinkModule, ReportModule, TenantLifecycleModule],
 });

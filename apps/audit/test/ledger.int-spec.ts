@@ -306,9 +306,21 @@ describe('the audit ledger (two audit instances, real PostgreSQL and NATS)', () 
     const tenantId = randomUUID();
     const writer = ledger.get(LedgerWriter);
     const [a, b, c] = events(tenantId, 3);
-    expect(await writer.append(toAppend([a!, a!, b!]))).toEqual({ appended: 2, duplicates: 1 });
-    expect(await writer.append(toAppend([a!, b!, c!]))).toEqual({ appended: 1, duplicates: 2 });
-    expect(await writer.append(toAppend([a!, b!, c!]))).toEqual({ appended: 0, duplicates: 3 });
+    expect(await writer.append(toAppend([a!, a!, b!]))).toEqual({
+      appended: 2,
+      duplicates: 1,
+      refused: [],
+    });
+    expect(await writer.append(toAppend([a!, b!, c!]))).toEqual({
+      appended: 1,
+      duplicates: 2,
+      refused: [],
+    });
+    expect(await writer.append(toAppend([a!, b!, c!]))).toEqual({
+      appended: 0,
+      duplicates: 3,
+      refused: [],
+    });
     // Through the stream: a publisher's retry of the same event (JetStream drops it, and the ledger would).
     const d = event(tenantId, 3);
     await ledger.publish([d, d]);

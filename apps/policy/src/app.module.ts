@@ -6,6 +6,7 @@ import { PolicySettingsSchema } from './policy.settings.js';
 import { RoleBindingModule } from './role-bindings/role-binding.module.js';
 import { RoleTemplateModule } from './role-templates/role-template.module.js';
 import { RoleModule } from './roles/role.module.js';
+import { TenantLifecycleModule } from './tenant-lifecycle/tenant-lifecycle.module.js';
 import { TenantPolicyModule } from './tenant-policies/tenant-policy.module.js';
 
 /**
@@ -25,5 +26,6 @@ export const service = backendService({
     RoleBindingModule,
     PolicyModule,
     DecisionModule,
+    TenantLifecycleModule,
   ],
 });

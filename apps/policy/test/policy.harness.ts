@@ -6,14 +6,14 @@ import {
   AppError,
   Namespace,
   PolicySnapshots,
-  TenantEvents,
   type AuditEvent,
   type RpcContract,
   type RpcRequest,
   type RpcResponse,
   type Tenant,
+  type TenantStatus,
 } from '@tenantry/contracts';
-import { EventPublisher, newContext, RpcClient, type NatsService } from '@tenantry/messaging';
+import { newContext, RpcClient, type NatsService } from '@tenantry/messaging';
 import type { PolicyDocument } from '@tenantry/policy-engine';
 import { parseConfig } from '@tenantry/runtime';
 import {
@@ -27,6 +27,7 @@ import {
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { service } from '../src/app.module.js';
+import { testTenant } from './unit-doubles.js';
 
 const SUPERUSER_URL = new URL(LOCAL_INFRA.bootstrapUrl);
 
@@ -85,29 +86,21 @@ export class PolicyHarness {
     return this.app.get(type, { strict: false });
   }
 
-  /** A tenant the stand-in tenants service knows (no tenant.created event). */
-  addTenant(slug = `t${Math.random().toString(36).slice(2, 8)}`): Tenant {
-    const now = new Date().toISOString();
-    const tenant: Tenant = {
-      id: uuidv7(),
-      name: `Tenant ${slug}`,
-      slug,
-      status: 'active',
-      createdAt: now,
-      updatedAt: now,
-    };
+  /** A tenant the stand-in tenants service knows, `active` unless told (no tenant.created event). */
+  addTenant(
+    slug = `t${Math.random().toString(36).slice(2, 8)}`,
+    status: TenantStatus = 'active',
+  ): Tenant {
+    const tenant = testTenant(uuidv7(), status, slug);
     this.tenants.set(tenant.id, tenant);
     return tenant;
   }
 
-  /** Publishes tenant.created to EVENTS as the tenants service does (same message id on a redelivery). */
-  async announce(tenant: Tenant, actor = 'operator:01a00000-0000-7000-8000-000000000001') {
-    await new EventPublisher(this.nats).publish(
-      TenantEvents.created.schema,
-      TenantEvents.created.subject,
-      tenant,
-      { msgId: `tenant-created:${tenant.id}`, context: newContext({ actor }) },
-    );
+  /** Changes a tenant's status as the tenants service would answer it. */
+  setStatus(tenantId: string, status: TenantStatus): void {
+    const tenant = this.tenants.get(tenantId);
+    if (!tenant) throw new Error(`no tenant ${tenantId}`);
+    this.tenants.set(tenantId, { ...tenant, status });
   }
 
   /** A request as the gateway sends it, acting as `actor` (`user:<id>`, `operator:<id>`). */

@@ -1,6 +1,6 @@
 /**
- * The policy service's lifecycle against real PostgreSQL and NATS: new tenants get their
- * default policy from tenant.created, the platform tenant's at start, and the snapshot bucket
+ * The policy service's lifecycle against real PostgreSQL and NATS: tenants from before
+ * provisioning get their default policy, the platform tenant's at start, and the snapshot bucket
  * is kept in step with the database (a deleted key, a lost bucket, a stale entry, a restart).
  */
 import { Kvm } from '@nats-io/kv';
@@ -33,11 +33,12 @@ describe('policy publication and lifecycle (PostgreSQL + NATS)', () => {
     expect(status.history).toBe(1);
   });
 
-  it('gives a new tenant its default policy from tenant.created; a redelivery never resets it', async () => {
+  it('gives an active tenant from before provisioning its default policy on first use, once; a provisioning one none', async () => {
     const tenant = h.addTenant('created');
-    await h.announce(tenant);
-    const snapshot = await h.snapshotAt(tenant.id, 1);
-    expect(snapshot).toEqual(defaultPolicy(tenant.id));
+    const operator = 'operator:01a00000-0000-7000-8000-000000000001';
+    const first = await h.call(TenantPolicyRpc.get, { tenantId: tenant.id }, operator);
+    expect(first.document).toEqual(defaultPolicy(tenant.id));
+    expect(await h.snapshotAt(tenant.id, 1)).toEqual(defaultPolicy(tenant.id));
     const [created] = await h.auditEvents(
       (e) => e.tenantId === tenant.id && e.action === 'tenant-policy.created',
     );
@@ -45,18 +46,23 @@ describe('policy publication and lifecycle (PostgreSQL + NATS)', () => {
       type: 'operator',
       id: '01a00000-0000-7000-8000-000000000001',
     });
-
     await h.call(RoleRpc.create, { tenantId: tenant.id, id: 'clerk', name: 'Clerk' });
-    // The same event again, past JetStream's de-duplication (another message id).
-    await h.nats.js.publish(`${h.namespace}.evt.tenants.tenant.created`, JSON.stringify(tenant), {
-      msgID: `again-${tenant.id}`,
-    });
-    const marker = h.addTenant('marker');
-    await h.announce(marker);
-    await h.snapshotAt(marker.id, 1); // the consumer got past the redelivered event
     const policy = await h.call(TenantPolicyRpc.get, { tenantId: tenant.id });
     expect(policy.version).toBe(2);
     expect(policy.document.roles).toEqual(expect.arrayContaining([{ id: 'clerk', name: 'Clerk' }]));
+
+    // A tenant still provisioning gets its policy from its run's policy step, never the default.
+    const fresh = h.addTenant('fresh', 'provisioning');
+    const refused = await h.failure(RoleRpc.create, {
+      tenantId: fresh.id,
+      id: 'clerk',
+      name: 'Clerk',
+    });
+    expect(refused).toMatchObject({ code: 'CONFLICT', reason: 'TENANT_POLICY_UNAVAILABLE' });
+    expect(refused.message).toMatch(/still provisioning/);
+    expect(await h.sql(`SELECT 1 FROM tenant_policies WHERE tenant_id = $1`, [fresh.id])).toEqual(
+      [],
+    );
   });
 
   it('puts a deleted key back while running', async () => {
@@ -110,9 +116,14 @@ describe('policy publication and lifecycle (PostgreSQL + NATS)', () => {
     expect((await h.snapshotAt(PLATFORM_TENANT_ID, 1)).tenantId).toBe(PLATFORM_TENANT_ID);
   });
 
-  it('at start, gives a tenant the tenants service lists but never announced its default policy', async () => {
+  it('at start, gives an active tenant the tenants service lists its default policy; provisioning, failed and deleted ones none', async () => {
     await h.stopService();
     const quiet = h.addTenant('quiet');
+    const others = [
+      h.addTenant('provisioning', 'provisioning'),
+      h.addTenant('failed', 'failed'),
+      h.addTenant('gone', 'deleted'),
+    ];
     await h.startService();
     expect(await h.snapshotAt(quiet.id, 1)).toEqual(defaultPolicy(quiet.id));
     const [row] = await h.sql<{ version: number }>(
@@ -120,5 +131,10 @@ describe('policy publication and lifecycle (PostgreSQL + NATS)', () => {
       [quiet.id],
     );
     expect(row!.version).toBe(1);
+    expect(
+      await h.sql(`SELECT tenant_id FROM tenant_policies WHERE tenant_id = ANY($1::uuid[])`, [
+        others.map((t) => t.id),
+      ]),
+    ).toEqual([]);
   });
 });

@@ -4,11 +4,13 @@
  * against a manager that only takes the outbox's INSERT, the publisher puts documents in a Map.
  */
 import { jest } from '@jest/globals';
+import { DEFAULT_TENANT_SETTINGS, type Tenant, type TenantStatus } from '@tenantry/contracts';
 import { Outbox, TenantTransactions, type OutboxMessage } from '@tenantry/persistence';
 import type { PolicyDocument } from '@tenantry/policy-engine';
 import { double } from '@tenantry/testing';
 import type { EntityManager } from 'typeorm';
 import { TenantDirectory } from '../src/core/tenant-directory.js';
+import { PolicyQuotas } from '../src/tenant-lifecycle/policy-quotas.js';
 import { PolicyPublisher } from '../src/tenant-policies/policy-publisher.js';
 import {
   TenantPolicyRepository,
@@ -19,12 +21,54 @@ import { TenantPolicyService } from '../src/tenant-policies/tenant-policy.servic
 export const TENANT_A = '01a22add-94c3-7000-8000-00000000000a';
 export const TENANT_B = '01a22add-94c3-7000-8000-00000000000b';
 
+/** A tenant as the tenants service answers it (free plan, unlimited, no overrides). */
+export function testTenant(
+  id: string,
+  status: TenantStatus = 'active',
+  slug = `t${id.slice(-6)}`,
+): Tenant {
+  const at = new Date().toISOString();
+  return {
+    id,
+    name: `Tenant ${slug}`,
+    slug,
+    status,
+    statusReason: null,
+    plan: 'free',
+    region: 'local',
+    isolation: 'rls',
+    settings: { ...DEFAULT_TENANT_SETTINGS },
+    limitOverrides: {},
+    limits: {
+      users: null,
+      apiCallsPerMinute: null,
+      apiCallsPerDay: null,
+      storageMb: null,
+      customRoles: null,
+      ssoConnections: null,
+      meteredUnitsPerMonth: null,
+      auditRetentionDays: null,
+    },
+    features: [],
+    pendingPlanChange: null,
+    runId: null,
+    trialEndsAt: null,
+    deleteAfter: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
 export interface InMemoryOptions {
-  /** Tenants the tenants service knows (default: A and B). */
+  /** Tenants the tenants service knows, all active (default: A and B). */
   known?: string[];
+  /** The statuses of tenants the tenants service knows in another status than active. */
+  statuses?: Record<string, TenantStatus>;
   /** Make every publication fail, as with NATS away. */
   publishFails?: boolean;
   maxDocumentBytes?: number;
+  /** `limits.customRoles` of tenants with a profile (the others are unlimited). */
+  customRoles?: Record<string, number | null>;
 }
 
 export function inMemoryPolicies(options: InMemoryOptions = {}) {
@@ -87,6 +131,10 @@ export function inMemoryPolicies(options: InMemoryOptions = {}) {
       const p = publications.get(tenantId)!;
       p.publishedVersion = Math.max(p.publishedVersion, version);
     },
+    remove: async (_manager, tenantId) => {
+      const removed = { tenant_policies: rows.delete(tenantId) ? 1 : 0 };
+      return { ...removed, policy_publications: publications.delete(tenantId) ? 1 : 0 };
+    },
     publications: async (limit, after) =>
       [...publications.entries()]
         .map(([tenantId, p]) => ({ tenantId, ...p }))
@@ -106,6 +154,7 @@ export function inMemoryPolicies(options: InMemoryOptions = {}) {
     maxDocumentBytes: () => options.maxDocumentBytes ?? 1_000_000,
     onRetryWanted: () => undefined,
     keys: async () => new Set(bucket.keys()),
+    unpublish: async (tenantId) => bucket.delete(tenantId),
     versionInBucket: async (tenantId) => bucket.get(tenantId)?.version ?? 0,
   });
   const tx = double(TenantTransactions, {
@@ -116,10 +165,17 @@ export function inMemoryPolicies(options: InMemoryOptions = {}) {
     tx,
     double(Outbox, { kick }),
     publisher,
-    double(TenantDirectory, { exists: async (tenantId) => known.has(tenantId) }),
+    double(TenantDirectory, {
+      status: async (tenantId) =>
+        options.statuses?.[tenantId] ?? (known.has(tenantId) ? 'active' : null),
+    }),
   );
+  const quotas = double(PolicyQuotas, {
+    customRolesLimit: async (tenantId) => options.customRoles?.[tenantId] ?? null,
+  });
   return {
     service,
+    quotas,
     repository,
     publisher,
     rows,

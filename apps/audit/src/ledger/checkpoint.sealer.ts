@@ -29,8 +29,9 @@ const RETENTION_FIRST_RUN_MS = 60_000;
  * signed with the current Ed25519 key. Incremental: the root is computed from the previous
  * checkpoint's saved frontier (checked against its signed root) and the leaves appended
  * since. One instance seals a tenant at a time (a try-lock: the others skip it this round).
- * Also runs retention daily when AUDIT_RETENTION_DAYS is set: whole sealed segments older
- * than that are removed by `audit_prune` and a signed tombstone checkpoint says so.
+ * Also runs retention daily: whole sealed segments older than the tenant's retention (its
+ * own, set by the tenants service, else AUDIT_RETENTION_DAYS; 0 keeps everything) are
+ * removed by `audit_prune` and a signed tombstone checkpoint says so.
  */
 @Injectable()
 export class CheckpointSealer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -48,7 +49,7 @@ export class CheckpointSealer implements OnApplicationBootstrap, OnModuleDestroy
 
   onApplicationBootstrap(): void {
     this.scheduleSeal(this.settings.checkpointIntervalMs);
-    if (this.settings.retentionDays > 0) this.scheduleRetention(RETENTION_FIRST_RUN_MS);
+    this.scheduleRetention(RETENTION_FIRST_RUN_MS);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -109,16 +110,21 @@ export class CheckpointSealer implements OnApplicationBootstrap, OnModuleDestroy
     });
   }
 
-  /** Retention for every tenant: entries older than AUDIT_RETENTION_DAYS (0: does nothing). */
+  /**
+   * Retention for every tenant: entries older than the tenant's own retention, or
+   * AUDIT_RETENTION_DAYS for a tenant without one (0: kept forever). How many tenants it
+   * pruned.
+   */
   async runRetention(now: Date = new Date()): Promise<number> {
-    if (this.settings.retentionDays === 0) return 0;
-    const before = new Date(now.getTime() - this.settings.retentionDays * DAY_MS);
     let pruned = 0;
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
       const tenants = await this.ledger.tenantsAfter(after, TENANT_PAGE);
-      for (const tenantId of tenants) {
+      for (const { tenantId, retentionDays } of tenants) {
         if (this.stopped) return pruned;
+        const days = retentionDays ?? this.settings.retentionDays;
+        if (days === 0) continue;
+        const before = new Date(now.getTime() - days * DAY_MS);
         const tombstone = await this.prune(tenantId, before).catch((error: Error) => {
           this.logger.warn(`retention for tenant ${tenantId} failed: ${error.message}`);
           return null;
@@ -126,7 +132,7 @@ export class CheckpointSealer implements OnApplicationBootstrap, OnModuleDestroy
         if (tombstone) pruned++;
       }
       if (tenants.length < TENANT_PAGE) return pruned;
-      after = tenants[tenants.length - 1]!;
+      after = tenants[tenants.length - 1]!.tenantId;
     }
   }
 

@@ -159,6 +159,12 @@ export interface CheckpointCursor {
   id: string;
 }
 
+/**
+ * How `audit_purged_chains` names a purged chain: the SHA-256 of the tenant id's text (the
+ * table holds no tenant id). `$1` is the tenant id.
+ */
+export const PURGED_CHAIN_HASH = `sha256(convert_to($1::uuid::text, 'UTF8'))`;
+
 /** Advisory lock classes: one chain writer per tenant, one sealer per tenant. */
 const CHAIN_LOCK = `hashtext('tenantry.audit.chain')`;
 const SEAL_LOCK = `hashtext('tenantry.audit.seal')`;
@@ -170,7 +176,8 @@ const TENANTS_TO_SEAL: PreparedStatement = {
 };
 const TENANTS_AFTER: PreparedStatement = {
   name: 'audit-ledger.tenants-after',
-  text: `SELECT tenant_id FROM audit_tenants WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2`,
+  text: `SELECT tenant_id, retention_days FROM audit_tenants WHERE tenant_id > $1
+          ORDER BY tenant_id LIMIT $2`,
 };
 
 /** The column list the append writes, and each column's array type in the unnest. */
@@ -266,21 +273,27 @@ export class LedgerRepository {
     );
   }
 
-  /** The chain's head, and which of `ids` the chain already holds (redeliveries, retries). */
+  /**
+   * The chain's head, which of `ids` the chain already holds (redeliveries, retries), and,
+   * for a chain with no entry, whether it was purged (`audit_purged_chains`).
+   */
   async headAndStored(
     manager: EntityManager,
     tenantId: string,
     ids: string[],
-  ): Promise<{ head: ChainHead; stored: Set<string> }> {
+  ): Promise<{ head: ChainHead; stored: Set<string>; purged: boolean }> {
     const [row] = (await manager.query(
-      `SELECT (SELECT seq::text FROM audit_heads WHERE tenant_id = $1) AS seq,
-              (SELECT encode(hash, 'hex') FROM audit_heads WHERE tenant_id = $1) AS hash,
-              ARRAY(SELECT id::text FROM audit_events WHERE tenant_id = $1 AND id = ANY($2::uuid[])) AS stored`,
+      `SELECT h.seq::text AS seq, encode(h.hash, 'hex') AS hash,
+              ARRAY(SELECT id::text FROM audit_events WHERE tenant_id = $1 AND id = ANY($2::uuid[])) AS stored,
+              h.seq IS NULL AND EXISTS (SELECT 1 FROM audit_purged_chains
+                                         WHERE chain_hash = ${PURGED_CHAIN_HASH}) AS purged
+         FROM (SELECT 1) AS one LEFT JOIN audit_heads h ON h.tenant_id = $1`,
       [tenantId, ids],
-    )) as { seq: string | null; hash: string | null; stored: string[] }[];
+    )) as { seq: string | null; hash: string | null; stored: string[]; purged: boolean }[];
     return {
       head: { seq: row?.seq ? Number(row.seq) : 0, hash: row?.hash ?? null },
       stored: new Set(row?.stored ?? []),
+      purged: row?.purged === true,
     };
   }
 
@@ -302,10 +315,19 @@ export class LedgerRepository {
     return rows.map((r) => r.tenant_id);
   }
 
-  /** Every tenant with a chain, by id, `limit` at a time after `after` (retention's walk). */
-  async tenantsAfter(after: string, limit: number): Promise<string[]> {
-    const rows = await this.sql.rows<{ tenant_id: string }>(TENANTS_AFTER, [after, limit]);
-    return rows.map((r) => r.tenant_id);
+  /**
+   * Every tenant with a chain, by id, `limit` at a time after `after`, with its own
+   * retention in days (null: the default; 0: forever): retention's walk.
+   */
+  async tenantsAfter(
+    after: string,
+    limit: number,
+  ): Promise<{ tenantId: string; retentionDays: number | null }[]> {
+    const rows = await this.sql.rows<{ tenant_id: string; retention_days: number | null }>(
+      TENANTS_AFTER,
+      [after, limit],
+    );
+    return rows.map((r) => ({ tenantId: r.tenant_id, retentionDays: r.retention_days }));
   }
 
   /**

@@ -18,8 +18,8 @@ export const LedgerSettingsSchema = z.object({
   AUDIT_KEY_ROTATION_DAYS: wholeNumber('days', 1, 3650).default(90),
   /**
    * Entries older than this many days are removed, whole sealed segments at a time, leaving
-   * a signed tombstone checkpoint; 0 keeps everything forever. One value for every tenant
-   * (a tenant's own retention comes with the tenants' settings).
+   * a signed tombstone checkpoint; 0 keeps everything forever. The default: a tenant's own
+   * retention (its plan's, or its settings', set by the tenants service) wins.
    */
   AUDIT_RETENTION_DAYS: wholeNumber('days', 0, 36500).default(0),
 });
@@ -29,7 +29,7 @@ export type LedgerSettingsEnv = z.output<typeof LedgerSettingsSchema>;
 export interface LedgerSettings {
   checkpointIntervalMs: number;
   keyRotationDays: number;
-  /** 0: keep forever. */
+  /** The default retention (a tenant's own wins); 0: keep forever. */
   retentionDays: number;
 }
 

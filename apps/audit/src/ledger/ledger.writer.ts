@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { entryHash, GENESIS_HASH, type LedgerEntryContent } from '@tenantry/audit-ledger';
 import type { AuditEvent } from '@tenantry/contracts';
+import { genesisBefore, isTenantCreated } from './genesis.js';
 import { LedgerRepository, type NewLedgerEntry } from './ledger.repository.js';
 
 /** An event to append, with the JetStream sequence it came from. */
@@ -15,6 +16,11 @@ export interface AppendResult {
   appended: number;
   /** Events skipped because the chain already held their id (redelivery, publisher retry). */
   duplicates: number;
+  /**
+   * Ids of events not appended because their tenant's chain was purged (the tenant deleted,
+   * or its provisioning undone): an event arriving late must not start a new chain.
+   */
+  refused: string[];
 }
 
 /**
@@ -61,6 +67,11 @@ export function entryContent(
  * head, the events the chain already holds dropped, then seq, prevHash and hash assigned
  * and everything written in one statement. Two instances never write one chain at once;
  * different tenants' batches commit independently.
+ *
+ * A new chain opened by its tenant's `tenant.created` (the tenants service's first word
+ * about a tenant it provisions) starts with the tenant's genesis entry, so that the genesis
+ * is the chain's first entry even though the provisioning run's audit step comes later (it
+ * then finds it by id). Events of a chain that was purged are refused (`refused`).
  */
 @Injectable()
 export class LedgerWriter {
@@ -76,15 +87,25 @@ export class LedgerWriter {
     }
     const tenants = [...byTenant.keys()].sort();
     return this.ledger.inTransaction(async (manager) => {
-      const result: AppendResult = { appended: 0, duplicates: 0 };
+      const result: AppendResult = { appended: 0, duplicates: 0, refused: [] };
       for (const tenantId of tenants) {
-        const items = byTenant.get(tenantId)!;
+        let items = byTenant.get(tenantId)!;
         await this.ledger.switchToChain(manager, tenantId);
-        const { head, stored } = await this.ledger.headAndStored(
+        const { head, stored, purged } = await this.ledger.headAndStored(
           manager,
           tenantId,
           items.map((i) => i.event.id.toLowerCase()),
         );
+        if (purged) {
+          result.refused.push(...items.map((i) => i.event.id));
+          continue;
+        }
+        const created = head.seq === 0 ? items.find((i) => isTenantCreated(i.event)) : undefined;
+        if (created) {
+          const genesis = genesisBefore(created.event);
+          if (!items.some((i) => i.event.id.toLowerCase() === genesis.id))
+            items = [{ event: genesis, streamSequence: created.streamSequence }, ...items];
+        }
         const recordedAt = new Date().toISOString();
         let seq = head.seq;
         let prevHash = head.hash ?? GENESIS_HASH;

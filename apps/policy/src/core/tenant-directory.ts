@@ -1,20 +1,36 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, PLATFORM_TENANT_ID, TenantRpc, type Tenant } from '@tenantry/contracts';
+import {
+  ErrorCode,
+  PLATFORM_TENANT_ID,
+  TenantRpc,
+  type Tenant,
+  type TenantStatus,
+} from '@tenantry/contracts';
 import { RpcClient } from '@tenantry/messaging';
 
-/** The tenants service, asked over NATS (TenantRpc): whether a tenant exists, and every tenant. */
+/**
+ * The statuses in which a tenant without a policy gets the default one from this service (a
+ * tenant created before the provisioning pipeline). A `provisioning` tenant's policy is made
+ * by the pipeline's policy-bootstrap step (with its plan's roles); `deprovisioning`,
+ * `deleted` and `failed` tenants get none.
+ */
+export const DEFAULT_POLICY_STATUSES: readonly TenantStatus[] = ['active', 'suspended'];
+
+/** The tenants service, asked over NATS (TenantRpc): a tenant's status, and every tenant. */
 @Injectable()
 export class TenantDirectory {
   constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
 
-  /** True when the tenant exists, false when the tenants service does not know it; other failures throw. */
-  async exists(tenantId: string): Promise<boolean> {
-    if (tenantId === PLATFORM_TENANT_ID) return true;
+  /**
+   * The tenant's status; null when the tenants service does not know it; other failures
+   * throw. The platform tenant is always `active`.
+   */
+  async status(tenantId: string): Promise<TenantStatus | null> {
+    if (tenantId === PLATFORM_TENANT_ID) return 'active';
     try {
-      await this.rpc.request(TenantRpc.get, { id: tenantId });
-      return true;
+      return (await this.rpc.request(TenantRpc.get, { id: tenantId })).status;
     } catch (error) {
-      if ((error as { code?: string }).code === ErrorCode.NotFound) return false;
+      if ((error as { code?: string }).code === ErrorCode.NotFound) return null;
       throw error;
     }
   }

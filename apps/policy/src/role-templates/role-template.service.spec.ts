@@ -8,7 +8,7 @@ function setup() {
   return {
     ...policies,
     templates: new RoleTemplateService(policies.service),
-    roles: new RoleService(policies.service),
+    roles: new RoleService(policies.service, policies.quotas),
   };
 }
 

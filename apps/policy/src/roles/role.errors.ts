@@ -8,6 +8,8 @@ export enum RoleErrorReason {
   SystemRoleReadOnly = 'ROLE_SYSTEM_READ_ONLY',
   InUse = 'ROLE_IN_USE',
   NameRequired = 'ROLE_NAME_REQUIRED',
+  /** The tenant's plan allows no more custom roles (`limits.customRoles`). */
+  QuotaExceeded = 'QUOTA_EXCEEDED',
 }
 
 /** What still uses a role, named in the refusal to delete it. */
@@ -67,5 +69,12 @@ export const RoleErrors = {
       ErrorCode.ValidationFailed,
       'a role needs a name unless it instantiates a template',
       { reason: RoleErrorReason.NameRequired, field: 'name' },
+    ),
+
+  quotaExceeded: (limit: number, count: number) =>
+    new AppError(
+      ErrorCode.Conflict,
+      `the tenant's plan allows ${limit} custom role${limit === 1 ? '' : 's'} (limit customRoles); the tenant has ${count}: delete a custom role, or move to a plan that allows more`,
+      { reason: RoleErrorReason.QuotaExceeded },
     ),
 };

@@ -1,10 +1,15 @@
 import { ErrorCode } from '@tenantry/contracts';
-import { inMemoryPolicies, TENANT_A, TENANT_B } from '../../test/unit-doubles.js';
+import {
+  inMemoryPolicies,
+  TENANT_A,
+  TENANT_B,
+  type InMemoryOptions,
+} from '../../test/unit-doubles.js';
 import { RoleService } from './role.service.js';
 
-function setup() {
-  const policies = inMemoryPolicies();
-  return { ...policies, roles: new RoleService(policies.service) };
+function setup(options: InMemoryOptions = {}) {
+  const policies = inMemoryPolicies(options);
+  return { ...policies, roles: new RoleService(policies.service, policies.quotas) };
 }
 
 describe('RoleService', () => {
@@ -176,5 +181,28 @@ describe('RoleService', () => {
     await roles.create({ tenantId: TENANT_A, id: 'clerk', name: 'Clerk' });
     await expect(roles.get(TENANT_B, 'clerk')).rejects.toMatchObject({ reason: 'ROLE_NOT_FOUND' });
     expect(rows.get(TENANT_B)!.version).toBe(1);
+  });
+
+  it("refuses a custom role beyond the plan's limit (QUOTA_EXCEEDED naming it); system roles do not count", async () => {
+    const { roles, rows } = setup({ customRoles: { [TENANT_A]: 2, [TENANT_B]: 0 } });
+    await roles.create({ tenantId: TENANT_A, id: 'clerk', name: 'Clerk' });
+    await roles.create({ tenantId: TENANT_A, id: 'lead', name: 'Lead' });
+    const refused = await roles
+      .create({ tenantId: TENANT_A, id: 'third', name: 'Third' })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: ErrorCode.Conflict, reason: 'QUOTA_EXCEEDED' });
+    expect((refused as Error).message).toMatch(
+      /allows 2 custom roles \(limit customRoles\); the tenant has 2/,
+    );
+    expect(rows.get(TENANT_A)!.version).toBe(3);
+    await expect(
+      roles.create({ tenantId: TENANT_B, id: 'clerk', name: 'Clerk' }),
+    ).rejects.toMatchObject({
+      reason: 'QUOTA_EXCEEDED',
+      message: expect.stringMatching(/allows 0 custom roles/),
+    });
+    // Deleting one makes room again.
+    await roles.delete(TENANT_A, 'lead');
+    await roles.create({ tenantId: TENANT_A, id: 'third', name: 'Third' });
   });
 });

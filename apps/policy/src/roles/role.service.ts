@@ -14,6 +14,7 @@ import {
 } from '@tenantry/policy-engine';
 import type { z } from 'zod';
 import { compact, pageById } from '../core/paging.js';
+import { PolicyQuotas } from '../tenant-lifecycle/policy-quotas.js';
 import { TenantPolicyService } from '../tenant-policies/tenant-policy.service.js';
 import { RoleErrors, type RoleUsers } from './role.errors.js';
 
@@ -53,7 +54,10 @@ export function usersOfRole(
  */
 @Injectable()
 export class RoleService {
-  constructor(@Inject(TenantPolicyService) private readonly policies: TenantPolicyService) {}
+  constructor(
+    @Inject(TenantPolicyService) private readonly policies: TenantPolicyService,
+    @Inject(PolicyQuotas) private readonly quotas: PolicyQuotas,
+  ) {}
 
   async list(
     request: ListRolesRequest,
@@ -70,14 +74,21 @@ export class RoleService {
     return toContract(role, document, normalizePolicy(document));
   }
 
-  /** A custom role; its id must be new and not a system role's. Audited (role.created). */
+  /**
+   * A custom role; its id must be new and not a system role's, and the tenant's plan must
+   * allow one more (`limits.customRoles`, QUOTA_EXCEEDED). Audited (role.created).
+   */
   async create(request: CreateRoleRequest): Promise<TenantRole> {
     const { tenantId, ...fields } = request;
     if (SYSTEM_IDS.has(fields.id)) throw RoleErrors.systemRoleId(fields.id);
     if (fields.name === undefined && fields.template === undefined) throw RoleErrors.nameRequired();
     const role = compact({ ...fields, conditions: fields.conditions as Role['conditions'] });
+    const limit = await this.quotas.customRolesLimit(tenantId);
     const { value, document } = await this.policies.change(tenantId, (current) => {
       if (current.roles.some((r) => r.id === role.id)) throw RoleErrors.idTaken(role.id);
+      // Counted under the policy's lock: concurrent creations never pass the limit together.
+      const custom = current.roles.filter((r) => !isSystemRole(r)).length;
+      if (limit !== null && custom >= limit) throw RoleErrors.quotaExceeded(limit, custom);
       return {
         document: { ...current, roles: [...current.roles, role] },
         value: role,

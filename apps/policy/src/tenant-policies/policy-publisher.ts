@@ -130,6 +130,19 @@ export class PolicyPublisher {
     await this.policies.markPublished(tenantId, version, revision);
   }
 
+  /**
+   * Deletes the tenant's snapshot from the bucket (holders forget the tenant's policy); true
+   * when there was one. Throws when NATS does not answer.
+   */
+  async unpublish(tenantId: string): Promise<boolean> {
+    return this.guard(async (kv) => {
+      const entry = await kv.get(tenantId);
+      if (entry?.operation !== 'PUT') return false;
+      await kv.delete(tenantId);
+      return true;
+    });
+  }
+
   /** Runs `work` on the bucket; after a failure the bucket is looked up (or made) again next time. */
   private async guard<T>(work: (kv: KV) => Promise<T>): Promise<T> {
     try {

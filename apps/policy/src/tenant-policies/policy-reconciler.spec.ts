@@ -1,16 +1,16 @@
 import { AppError, ErrorCode, PLATFORM_TENANT_ID, type Tenant } from '@tenantry/contracts';
 import { double } from '@tenantry/testing';
-import { inMemoryPolicies, TENANT_A, TENANT_B } from '../../test/unit-doubles.js';
+import { inMemoryPolicies, TENANT_A, TENANT_B, testTenant } from '../../test/unit-doubles.js';
 import { TenantDirectory } from '../core/tenant-directory.js';
 import { PolicyReconciler } from './policy-reconciler.js';
 
 const TENANT_C = '01a22add-94c3-7000-8000-00000000000c';
 const TENANT_D = '01a22add-94c3-7000-8000-00000000000d';
+const TENANT_E = '01a22add-94c3-7000-8000-00000000000e';
+const TENANT_F = '01a22add-94c3-7000-8000-00000000000f';
+const TENANT_G = '01a22add-94c3-7000-8000-000000000010';
 
-function tenant(id: string, status: Tenant['status'] = 'active'): Tenant {
-  const at = '2026-11-01T00:00:00Z';
-  return { id, name: id, slug: id.slice(-4), status, createdAt: at, updatedAt: at };
-}
+const tenant = (id: string, status: Tenant['status'] = 'active') => testTenant(id, status);
 
 /** `listed`: what the tenants service lists; an AppError: it is down. */
 function setup(listed: Tenant[] | AppError = []) {
@@ -73,11 +73,16 @@ describe('PolicyReconciler', () => {
     expect(bucket.get(TENANT_A)!.version).toBe(2);
   });
 
-  it('at start, gives every tenant the tenants service lists (but deleted ones) its default policy', async () => {
+  it('at start, gives every active or suspended tenant the tenants service lists its default policy, no other', async () => {
     const { reconciler, service, rows, bucket } = setup([
       tenant(TENANT_A),
       tenant(TENANT_C),
       tenant(TENANT_D, 'deleted'),
+      tenant(TENANT_E, 'suspended'),
+      // Its provisioning run makes its policy (with its plan's roles): never the default one.
+      tenant(TENANT_F, 'provisioning'),
+      tenant(TENANT_G, 'failed'),
+      tenant(TENANT_B, 'deprovisioning'),
     ]);
     await service.ensure(TENANT_A);
     await service.change(TENANT_A, (current) => ({
@@ -95,7 +100,22 @@ describe('PolicyReconciler', () => {
     expect(rows.get(TENANT_A)!.version).toBe(2); // never reset
     expect(rows.get(TENANT_C)!.version).toBe(1);
     expect(rows.has(TENANT_D)).toBe(false);
+    expect(rows.has(TENANT_E)).toBe(true);
+    for (const id of [TENANT_F, TENANT_G, TENANT_B]) expect(rows.has(id)).toBe(false);
     expect(bucket.get(TENANT_C)!.tenantId).toBe(TENANT_C);
+  });
+
+  it('deletes the snapshot of a tenant whose policy was removed (a publication raced the removal)', async () => {
+    const { reconciler, service, bucket } = setup();
+    await service.ensure(TENANT_A);
+    await service.ensure(TENANT_B);
+    await reconciler.reconcile(true);
+    const stale = bucket.get(TENANT_A)!;
+    await service.remove(TENANT_A);
+    bucket.set(TENANT_A, stale); // put back by a publication that was in flight
+    expect(await reconciler.reconcile(false)).toBe(0);
+    expect(bucket.has(TENANT_A)).toBe(false);
+    expect(bucket.has(TENANT_B)).toBe(true);
   });
 
   it('publishes even while the tenants service does not answer', async () => {

@@ -6,7 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { PLATFORM_TENANT_ID } from '@tenantry/contracts';
-import { TenantDirectory } from '../core/tenant-directory.js';
+import { DEFAULT_POLICY_STATUSES, TenantDirectory } from '../core/tenant-directory.js';
 import { InjectPolicySettings, type PolicySettings } from '../policy.settings.js';
 import { PolicyPublisher } from './policy-publisher.js';
 import { TenantPolicyRepository, type Publication } from './tenant-policy.repository.js';
@@ -18,13 +18,16 @@ const MAX_BACKOFF_MS = 30_000;
 /**
  * Keeps the snapshot bucket in step with the database, whose published_version is the truth:
  *
- * - at start: makes sure the platform tenant has its policy, and every tenant the tenants
- *   service lists (one created before this service ran, or whose tenant.created is no longer
- *   in the stream) has one; then publishes every tenant whose published version is behind,
- *   or whose bucket entry is missing or older;
+ * - at start: makes sure the platform tenant has its policy, and every `active` or
+ *   `suspended` tenant the tenants service lists (one created before the provisioning
+ *   pipeline) has one (a `provisioning` tenant's policy is the pipeline's policy step's, with
+ *   its plan's roles; `deprovisioning`, `deleted` and `failed` tenants get none); then
+ *   publishes every tenant whose published version is behind, or whose bucket entry is
+ *   missing or older;
  * - then every POLICY_RECONCILE_SECONDS, and soon after a publication failed: publishes
  *   every tenant behind, or whose key is missing from the bucket (deleted, or the bucket lost
- *   with a NATS server);
+ *   with a NATS server), and deletes the key of a tenant that no longer has a policy (a
+ *   publication that raced the tenant's removal);
  * - while NATS or the database is away, it retries with backoff (up to 30 s).
  */
 @Injectable()
@@ -77,12 +80,14 @@ export class PolicyReconciler implements OnApplicationBootstrap, OnModuleDestroy
     }
     if (!this.backfilled) await this.backfill();
     const keys = full ? undefined : await this.publisher.keys();
+    const orphans = new Set(keys);
     let published = 0;
     const failures: string[] = [];
     let after: string | undefined;
     for (;;) {
       const page = await this.policies.publications(PAGE, after);
       for (const row of page) {
+        orphans.delete(row.tenantId);
         if (this.stopped) return published;
         try {
           if (await this.needsPublishing(row, keys)) {
@@ -96,6 +101,17 @@ export class PolicyReconciler implements OnApplicationBootstrap, OnModuleDestroy
       if (page.length < PAGE) break;
       after = page[page.length - 1]!.tenantId;
     }
+    // The keys were listed before the rows: a key written since belongs to a row listed here,
+    // so a key left over has no policy behind it (its row was removed).
+    for (const tenantId of orphans) {
+      if (this.stopped) return published;
+      try {
+        if (await this.publisher.unpublish(tenantId))
+          this.logger.log(`tenant ${tenantId}: deleted the snapshot of a removed policy`);
+      } catch (error) {
+        failures.push(`${tenantId}: ${(error as Error).message}`);
+      }
+    }
     if (published) this.logger.log(`published ${published} tenant policies`);
     if (failures.length) {
       throw new Error(
@@ -106,9 +122,9 @@ export class PolicyReconciler implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Gives every tenant the tenants service lists, and that has no policy yet, its default
-   * policy. Once per process; while the tenants service does not answer, it is tried again
-   * on the next pass, and publishing goes on meanwhile.
+   * Gives every `active` or `suspended` tenant the tenants service lists, and that has no
+   * policy yet, its default policy. Once per process; while the tenants service does not
+   * answer, it is tried again on the next pass, and publishing goes on meanwhile.
    */
   private async backfill(): Promise<void> {
     try {
@@ -122,8 +138,7 @@ export class PolicyReconciler implements OnApplicationBootstrap, OnModuleDestroy
       }
       let created = 0;
       for await (const tenant of this.tenants.all()) {
-        if (known.has(tenant.id) || tenant.status === 'deleting' || tenant.status === 'deleted')
-          continue;
+        if (known.has(tenant.id) || !DEFAULT_POLICY_STATUSES.includes(tenant.status)) continue;
         if (await this.service.ensure(tenant.id)) created++;
       }
       if (created) this.logger.log(`gave ${created} existing tenant(s) their default policy`);

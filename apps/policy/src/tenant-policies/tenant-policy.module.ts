@@ -5,7 +5,6 @@ import { TenantDirectory } from '../core/tenant-directory.js';
 import { policySettingsProvider } from '../policy.settings.js';
 import { PolicyPublisher } from './policy-publisher.js';
 import { PolicyReconciler } from './policy-reconciler.js';
-import { TenantCreatedConsumer } from './tenant-created.consumer.js';
 import { PolicyPublicationEntity, TenantPolicyEntity } from './tenant-policy.entity.js';
 import { TenantPolicyNatsController } from './tenant-policy.nats-controller.js';
 import { TenantPolicyRepository } from './tenant-policy.repository.js';
@@ -13,8 +12,9 @@ import { TenantPolicyService } from './tenant-policy.service.js';
 
 /**
  * Each tenant's policy document: storage, changes, publication to the snapshot bucket (and
- * its reconciliation), the default policy of new tenants. The feature modules (roles,
- * templates, bindings, policies) change the document through TenantPolicyService.
+ * its reconciliation), the default policy of tenants from before provisioning (a new tenant's
+ * is made by its provisioning run: tenant-lifecycle). The feature modules (roles, templates,
+ * bindings, policies) change the document through TenantPolicyService.
  */
 @Global()
 @Module({
@@ -27,7 +27,6 @@ import { TenantPolicyService } from './tenant-policy.service.js';
     PolicyPublisher,
     TenantPolicyService,
     PolicyReconciler,
-    TenantCreatedConsumer,
   ],
   exports: [TenantPolicyService, PolicyPublisher, PolicyReconciler],
 })

@@ -96,6 +96,23 @@ export class TenantPolicyRepository {
     return rows[0]!.updated_at as Date;
   }
 
+  /**
+   * Deletes the tenant's document and its publication state, in the caller's tenant
+   * transaction; the rows removed, by table.
+   */
+  async remove(manager: EntityManager, tenantId: string): Promise<Record<string, number>> {
+    const removed: Record<string, number> = {};
+    for (const table of ['tenant_policies', 'policy_publications']) {
+      // TypeORM answers a DELETE with [rows, count].
+      const [, count]: [Row[], number] = await manager.query(
+        `DELETE FROM ${table} WHERE tenant_id = $1`,
+        [tenantId],
+      );
+      removed[table] = count;
+    }
+    return removed;
+  }
+
   /** Records that the bucket has `version` (never going back to an older one). */
   async markPublished(tenantId: string, version: number, revision: number): Promise<void> {
     await this.tx.runGlobal((manager) =>

@@ -75,6 +75,21 @@ describe('TenantPolicyService', () => {
     expect(rows.has(TENANT_B)).toBe(false);
   });
 
+  it('gives no default policy to a tenant still provisioning (its run does), failed or deleted', async () => {
+    const { service, rows } = inMemoryPolicies({
+      statuses: { [TENANT_A]: 'provisioning', [TENANT_B]: 'deleted' },
+    });
+    await expect(service.get(TENANT_A)).rejects.toMatchObject({
+      code: ErrorCode.Conflict,
+      reason: 'TENANT_POLICY_UNAVAILABLE',
+      message: expect.stringMatching(/still provisioning/),
+    });
+    await expect(
+      service.change(TENANT_B, addRole({ id: 'clerk', name: 'Clerk' })),
+    ).rejects.toMatchObject({ code: ErrorCode.NotFound, reason: 'TENANT_NOT_FOUND' });
+    expect(rows.size).toBe(0);
+  });
+
   it('refuses a document the engine refuses, naming the request’s fields, and stores nothing', async () => {
     const { service, rows, audits } = inMemoryPolicies();
     await service.ensure(TENANT_A);

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { tenantNotFound, type TenantPolicy } from '@tenantry/contracts';
+import { PolicySnapshots, tenantNotFound, type TenantPolicy } from '@tenantry/contracts';
 import { addToOutbox, Outbox, TenantTransactions } from '@tenantry/persistence';
 import { defaultPolicy, type PolicyDocument } from '@tenantry/policy-engine';
 import { policyAudit, type PolicyChangeFact } from '../core/audit.js';
-import { TenantDirectory } from '../core/tenant-directory.js';
+import { DEFAULT_POLICY_STATUSES, TenantDirectory } from '../core/tenant-directory.js';
 import { PolicyPublisher } from './policy-publisher.js';
 import { validateDocument, type EditedItem } from './policy-validation.js';
 import { TenantPolicyErrors } from './tenant-policy.errors.js';
@@ -45,12 +45,22 @@ export class TenantPolicyService {
 
   /** The tenant's whole policy, its version and the version the bucket has. */
   async get(tenantId: string): Promise<TenantPolicy> {
-    let row = await this.policies.get(tenantId);
-    if (!row) {
+    let policy = await this.stored(tenantId);
+    if (!policy) {
       await this.ensureKnown(tenantId);
-      row = await this.policies.get(tenantId);
-      if (!row) throw tenantNotFound(tenantId);
+      policy = await this.stored(tenantId);
+      if (!policy) throw tenantNotFound(tenantId);
     }
+    return policy;
+  }
+
+  /**
+   * The tenant's policy as stored, or null when it has none (never creating one, unlike
+   * `get`): for the tenant's lifecycle (verify, usage, export).
+   */
+  async stored(tenantId: string): Promise<TenantPolicy | null> {
+    const row = await this.policies.get(tenantId);
+    if (!row) return null;
     return {
       tenantId,
       version: row.version,
@@ -86,17 +96,23 @@ export class TenantPolicyService {
   }
 
   /**
-   * Gives a tenant its first policy, `defaultPolicy(tenantId)`, unless it has one: a
-   * redelivered tenant.created never resets a policy. True when it was created (audited as
-   * tenant-policy.created, and published).
+   * Gives a tenant its first policy, `document` (`defaultPolicy(tenantId)` unless the
+   * provisioning pipeline gives the plan's), unless it has one: a step run again never
+   * resets a policy. True when it was created (audited as tenant-policy.created, and
+   * published; a failed publication is retried by the reconciler).
    */
-  async ensure(tenantId: string): Promise<boolean> {
-    const document = defaultPolicy(tenantId);
+  async ensure(
+    tenantId: string,
+    document: PolicyDocument = defaultPolicy(tenantId),
+    /** The chain the creation is audited in: the tenant's, or the platform's while the tenant has none yet (provisioning). */
+    auditTenantId: string = tenantId,
+  ): Promise<boolean> {
+    validateDocument(document, { path: 'roles', what: 'tenant policy' });
     const created = await this.tx.run(tenantId, async (manager) => {
       if (!(await this.policies.insertIfAbsent(manager, tenantId, document))) return false;
       await addToOutbox(manager, [
         policyAudit({
-          tenantId,
+          tenantId: auditTenantId,
           action: 'tenant-policy.created',
           target: { type: 'tenant-policy', id: tenantId },
           before: null,
@@ -112,6 +128,42 @@ export class TenantPolicyService {
       await this.publishNow(document);
     }
     return created;
+  }
+
+  /**
+   * Publishes the tenant's stored document unless the bucket has its version already, and
+   * answers the stored and published versions; null when the tenant has no policy. Throws
+   * when NATS does not answer (unlike the publication after a change, which leaves it to
+   * the reconciler): for callers that must know it is published (provisioning).
+   */
+  async publishStored(
+    tenantId: string,
+  ): Promise<{ version: number; publishedVersion: number } | null> {
+    const row = await this.policies.get(tenantId);
+    if (!row) return null;
+    if (row.publishedVersion >= row.version) {
+      return { version: row.version, publishedVersion: row.publishedVersion };
+    }
+    await this.publisher.publish(row.document);
+    const after = await this.policies.get(tenantId);
+    return { version: row.version, publishedVersion: after?.publishedVersion ?? 0 };
+  }
+
+  /**
+   * Deletes every row of the tenant's policy (its document and its publication state) and
+   * its snapshot in the bucket; the rows removed, by table, and the bucket key. Not audited
+   * in the tenant's chain (the audit service purges it; the deletion certificate in the
+   * platform's chain lists what was removed). Idempotent.
+   */
+  async remove(tenantId: string): Promise<Record<string, number>> {
+    // The snapshot first: should the rows stay (the database away), a retry removes them and
+    // counts them; a snapshot the reconciler put back meanwhile is deleted once the rows are.
+    const snapshots = (await this.publisher.unpublish(tenantId)) ? 1 : 0;
+    const removed = await this.tx.run(tenantId, (manager) =>
+      this.policies.remove(manager, tenantId),
+    );
+    if (removed.tenant_policies) this.logger.log(`tenant ${tenantId}: policy removed`);
+    return { ...removed, [PolicySnapshots.bucket]: snapshots };
   }
 
   /** One attempt at a change; null when the tenant has no policy row. */
@@ -139,9 +191,16 @@ export class TenantPolicyService {
     });
   }
 
-  /** A tenant without a policy row: one the tenants service knows gets its default policy now. */
+  /**
+   * A tenant without a policy row: an `active` or `suspended` one the tenants service knows
+   * (created before the provisioning pipeline) gets its default policy now; one still
+   * `provisioning` waits for the pipeline's policy step; a `deleted` one does not exist.
+   */
   private async ensureKnown(tenantId: string): Promise<void> {
-    if (!(await this.tenants.exists(tenantId))) throw tenantNotFound(tenantId);
+    const status = await this.tenants.status(tenantId);
+    if (status === null || status === 'deleted') throw tenantNotFound(tenantId);
+    if (!DEFAULT_POLICY_STATUSES.includes(status))
+      throw TenantPolicyErrors.unavailable(tenantId, status);
     await this.ensure(tenantId);
   }
 

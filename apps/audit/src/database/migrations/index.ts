@@ -4,6 +4,7 @@ import { ChainAuditEvents1764500000110 } from './1764500000110-chain-audit-event
 import { CreateAuditPrune1764500000120 } from './1764500000120-create-audit-prune.js';
 import { IndexAuditSearch1764500000200 } from './1764500000200-index-audit-search.js';
 import { CreateAuditSinks1764500000300 } from './1764500000300-create-audit-sinks.js';
+import { CreateAuditPurge1764600000450 } from './1764600000450-create-audit-purge.js';
 
 export const migrations = [
   CreateAuditEvents1763900000000,
@@ -12,4 +13,5 @@ export const migrations = [
   CreateAuditPrune1764500000120,
   IndexAuditSearch1764500000200,
   CreateAuditSinks1764500000300,
+  CreateAuditPurge1764600000450,
 ];
