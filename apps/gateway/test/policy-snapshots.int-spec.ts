@@ -40,6 +40,9 @@ import { Authorizer } from '../src/authz/authorizer.js';
 import { installHttpEdge } from '../src/http/http-edge.js';
 import { ProblemDetailsFilter } from '../src/http/problem-details.filter.js';
 import { RouteTable } from '../src/http/route-table.js';
+import { ApiCallLimiter, MemoryApiCallCounter } from '../src/tenant-access/api-call-limiter.js';
+import { TenantAccessGate } from '../src/tenant-access/tenant-access.gate.js';
+import { TenantAccessFollower } from '../src/tenant-access/tenant-access.follower.js';
 
 const A = '0193a000-0000-7000-8000-00000000000a';
 const encoder = new TextEncoder();
@@ -72,8 +75,8 @@ class ProbeController {
   }
 }
 
-/** The guard and the authorizer over `snapshots`, on Fastify in memory. */
-async function gatewayOver(snapshots: PolicySnapshotFollower) {
+/** The guard and the authorizer over `snapshots`, on Fastify in memory (no tenant access states). */
+async function gatewayOver(snapshots: PolicySnapshotFollower, nats: NatsService) {
   const moduleRef = await Test.createTestingModule({
     imports: [DiscoveryModule],
     controllers: [ProbeController],
@@ -97,6 +100,13 @@ async function gatewayOver(snapshots: PolicySnapshotFollower) {
       },
       { provide: TenantDirectory, useValue: new TenantDirectory(async () => undefined) },
       { provide: Authorizer, useValue: new Authorizer(snapshots) },
+      {
+        provide: TenantAccessGate,
+        useValue: new TenantAccessGate(
+          new TenantAccessFollower(nats),
+          new ApiCallLimiter(new MemoryApiCallCounter()),
+        ),
+      },
       { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       { provide: APP_GUARD, useClass: AuthGuard },
     ],
@@ -148,7 +158,7 @@ describe('gateway policy snapshots when NATS goes away (its own nats-server)', (
     // maxStaleSeconds is 30 in production; 2 s here, the same mechanism, so the test is quick.
     snapshots = new PolicySnapshotFollower(nats, { maxAgeMs, confirmEveryMs: 100 });
     snapshots.start();
-    gateway = await gatewayOver(snapshots);
+    gateway = await gatewayOver(snapshots, nats);
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuditEventController } from './audit-event.controller.js';
+import { AuditEventController, PlatformAuditEventController } from './audit-event.controller.js';
 import { AuditExportController } from './audit-export.controller.js';
 import { AuditKeyController, LedgerController } from './ledger.controller.js';
 import { ReportController } from './report.controller.js';
@@ -9,6 +9,7 @@ import { SinkController } from './sink.controller.js';
 @Module({
   controllers: [
     AuditEventController,
+    PlatformAuditEventController,
     AuditExportController,
     SinkController,
     ReportController,

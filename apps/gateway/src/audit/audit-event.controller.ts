@@ -4,6 +4,7 @@ import {
   AuditEventPageSchema,
   AuditEventRpc,
   ListAuditEventsQuerySchema,
+  PLATFORM_TENANT_ID,
   strictObject,
   UuidSchema,
   type ListAuditEventsQuery,
@@ -12,7 +13,7 @@ import {
 import { RpcClient } from '@tenantry/messaging';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { Caller, Permission } from '../auth/access.decorators.js';
+import { Caller, PLATFORM_ADMINISTRATION, Permission } from '../auth/access.decorators.js';
 import { ApiContract } from '../http/api-docs.decorators.js';
 import { ZodPipe } from '../http/zod.pipe.js';
 import { clientInfo } from '../http/client-info.js';
@@ -63,6 +64,38 @@ export class AuditEventController {
     return this.rpc.request(AuditEventRpc.list, {
       ...query,
       tenantId: path.tenantId,
+      reader: readerOf(request, caller),
+    });
+  }
+}
+
+/**
+ * The platform's own audit log (operators' acts, cross-tenant acts, tenants' creation and
+ * deletion certificates): the platform tenant's chain, which no tenant route reaches.
+ */
+@ApiTags('audit')
+@Controller('v1/platform/audit-events')
+export class PlatformAuditEventController {
+  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+
+  @Get()
+  @Permission('audit:read', PLATFORM_ADMINISTRATION)
+  @ApiOperation({
+    summary: "Search the platform's audit events, newest first (operators)",
+    description:
+      "The platform's chain: what operators did, tenants created, failed and deleted (the " +
+      '`tenant.deletion-certificate` entries), participants bootstrapped and removed. Filters and paging as ' +
+      "`GET /v1/tenants/{tenantId}/audit-events`; the read is recorded in the platform's log.",
+  })
+  @ApiContract({ status: 200, query: ListAuditEventsQuerySchema, response: AuditEventPageSchema })
+  list(
+    @Query(new ZodPipe(ListAuditEventsQuerySchema, 'query')) query: ListAuditEventsQuery,
+    @Caller() caller: Principal,
+    @Req() request: FastifyRequest,
+  ) {
+    return this.rpc.request(AuditEventRpc.list, {
+      ...query,
+      tenantId: PLATFORM_TENANT_ID,
       reader: readerOf(request, caller),
     });
   }

@@ -12,6 +12,7 @@ import {
   UuidSchema,
   type AuditEvent,
   type Principal,
+  type TenantAccess,
 } from '@tenantry/contracts';
 import { messageContext, NatsService, type MessagingOptions } from '@tenantry/messaging';
 import { DecisionAuditor, PolicySnapshotFollower } from '@tenantry/policy-client';
@@ -22,6 +23,9 @@ import { installHttpEdge } from '../http/http-edge.js';
 import { ProblemDetailsFilter } from '../http/problem-details.filter.js';
 import { RouteTable } from '../http/route-table.js';
 import { ZodPipe } from '../http/zod.pipe.js';
+import { ApiCallLimiter, MemoryApiCallCounter } from '../tenant-access/api-call-limiter.js';
+import { TenantAccessGate } from '../tenant-access/tenant-access.gate.js';
+import { TenantAccessFollower } from '../tenant-access/tenant-access.follower.js';
 import { AccessRegistry, UndeclaredRoutesError } from './access-registry.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
 import {
@@ -248,6 +252,25 @@ async function start(controllers: Type[], before?: (app: NestFastifyApplication)
   const auditor = new DecisionAuditor(async (event) => {
     audited.push(event);
   });
+  const access = new TenantAccessFollower(nats);
+  /** The API call limits' clock (the snapshots' would go stale when it moves on). */
+  const limitClock = { now: Date.now() };
+  const putAccess = (tenantId: string, over: Partial<TenantAccess> = {}) =>
+    access.put({
+      key: tenantId,
+      value: encoder.encode(
+        JSON.stringify({
+          tenantId,
+          status: 'active',
+          statusReason: null,
+          ipAllowList: [],
+          apiCallsPerMinute: null,
+          apiCallsPerDay: null,
+          updatedAt: new Date().toISOString(),
+          ...over,
+        } satisfies TenantAccess),
+      ),
+    });
   const moduleRef = await Test.createTestingModule({
     imports: [DiscoveryModule],
     controllers,
@@ -279,6 +302,15 @@ async function start(controllers: Type[], before?: (app: NestFastifyApplication)
         }),
       },
       { provide: Authorizer, useValue: new Authorizer(snapshots, auditor) },
+      {
+        provide: TenantAccessGate,
+        useValue: new TenantAccessGate(
+          access,
+          new ApiCallLimiter(new MemoryApiCallCounter(() => limitClock.now), {
+            clock: () => limitClock.now,
+          }),
+        ),
+      },
       { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       { provide: APP_GUARD, useClass: AuthGuard },
     ],
@@ -291,18 +323,28 @@ async function start(controllers: Type[], before?: (app: NestFastifyApplication)
   before?.(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  const call = async (url: string, as?: string, method: 'GET' | 'POST' = 'GET') => {
+  const call = async (
+    url: string,
+    as?: string,
+    method: 'GET' | 'POST' = 'GET',
+    remoteAddress = '127.0.0.1',
+  ) => {
     const response = await app
       .getHttpAdapter()
       .getInstance()
-      .inject({ method, url, headers: as ? { authorization: `Bearer ${as}` } : {} });
+      .inject({
+        method,
+        url,
+        remoteAddress,
+        headers: as ? { authorization: `Bearer ${as}` } : {},
+      });
     return {
       status: response.statusCode,
       headers: response.headers,
       body: response.json() as Record<string, unknown>,
     };
   };
-  return { app, call, tenantsAsked, audited, clock, snapshots };
+  return { app, call, tenantsAsked, audited, clock, snapshots, access, putAccess, limitClock };
 }
 
 /** A problem document with what legitimately differs (the request id, the path) taken out. */
@@ -558,6 +600,94 @@ describe('AuthGuard', () => {
         const answer = await gateway.call('/v1/tenants/not-a-uuid/things', who);
         expect({ who, status: answer.status }).toEqual({ who, status: 400 });
       }
+    });
+  });
+
+  describe("with the tenants' access states (TENANT_ACCESS bucket)", () => {
+    let gateway: Awaited<ReturnType<typeof start>>;
+    beforeEach(async () => {
+      gateway = await start([ThingsController]);
+    });
+    afterEach(async () => {
+      await gateway?.app.close();
+    });
+
+    it("refuses a suspended tenant's users and API keys on every route with 403 TENANT_SUSPENDED; operators go on", async () => {
+      gateway.putAccess(A, { status: 'suspended', statusReason: 'invoice 2026-02 unpaid' });
+      for (const [who, url] of [
+        ['adminOfA', `/v1/tenants/${A}/things`],
+        ['readerKeyOfA', `/v1/tenants/${A}/things`],
+        ['memberOfA', '/v1/me'],
+        ['memberOfA', '/v1/anyone'],
+        // Another tenant's route: the tenant's refusal comes first.
+        ['adminOfA', `/v1/tenants/${B}/things`],
+      ] as const) {
+        const answer = await gateway.call(url, who);
+        expect({ who, url, status: answer.status, reason: answer.body.reason }).toEqual({
+          who,
+          url,
+          status: 403,
+          reason: 'TENANT_SUSPENDED',
+        });
+        expect(ProblemSchema.parse(answer.body).detail).toBe(
+          `tenant ${A} is suspended (reason: invoice 2026-02 unpaid): its users and API keys are refused until a platform operator reactivates it`,
+        );
+      }
+      expect((await gateway.call(`/v1/tenants/${A}/things`, 'operator')).status).toBe(200);
+      expect((await gateway.call(`/v1/tenants/${A}/things`, 'platformKey')).status).toBe(200);
+      expect((await gateway.call(`/v1/tenants/${B}/things`, 'adminOfB')).status).toBe(200);
+      expect((await gateway.call('/v1/open')).status).toBe(200);
+
+      gateway.putAccess(A, { status: 'active' });
+      expect((await gateway.call(`/v1/tenants/${A}/things`, 'adminOfA')).status).toBe(200);
+    });
+
+    it('refuses the principals of a tenant being deleted, deleted or failed with 403 TENANT_UNAVAILABLE', async () => {
+      for (const status of ['deprovisioning', 'deleted', 'failed'] as const) {
+        gateway.putAccess(A, { status, statusReason: `because ${status}` });
+        const answer = await gateway.call(`/v1/tenants/${A}/things`, 'readerKeyOfA');
+        expect(answer).toMatchObject({ status: 403, body: { reason: 'TENANT_UNAVAILABLE' } });
+        expect(answer.body.detail).toContain(
+          `tenant ${A} is ${status} (reason: because ${status})`,
+        );
+      }
+      gateway.access.remove(A);
+      expect((await gateway.call(`/v1/tenants/${A}/things`, 'readerKeyOfA')).status).toBe(200);
+    });
+
+    it("refuses a client outside the tenant's IP allow list with 403 TENANT_IP_NOT_ALLOWED", async () => {
+      gateway.putAccess(A, { ipAllowList: ['192.0.2.0/24'] });
+      expect(
+        (await gateway.call(`/v1/tenants/${A}/things`, 'adminOfA', 'GET', '192.0.2.10')).status,
+      ).toBe(200);
+      const outside = await gateway.call(`/v1/tenants/${A}/things`, 'adminOfA', 'GET', '127.0.0.1');
+      expect(outside).toMatchObject({ status: 403, body: { reason: 'TENANT_IP_NOT_ALLOWED' } });
+      expect(outside.body.detail).toContain('127.0.0.1 is not on any of them');
+      // Operators, and other tenants, from anywhere.
+      expect((await gateway.call(`/v1/tenants/${A}/things`, 'operator')).status).toBe(200);
+      expect((await gateway.call(`/v1/tenants/${B}/things`, 'adminOfB')).status).toBe(200);
+    });
+
+    it("counts a tenant's allowed calls against its limits: 429 QUOTA_EXCEEDED naming the limit, with Retry-After", async () => {
+      gateway.putAccess(A, { apiCallsPerMinute: 3 });
+      gateway.limitClock.now = Math.floor(Date.now() / 60_000) * 60_000 + 15_000;
+      // A refusal of the policy is not a call served: not counted.
+      expect((await gateway.call(`/v1/tenants/${A}/things`, 'memberOfA')).status).toBe(403);
+      for (let i = 0; i < 3; i++)
+        expect((await gateway.call(`/v1/tenants/${A}/things`, 'adminOfA')).status).toBe(200);
+      const refused = await gateway.call(`/v1/tenants/${A}/things`, 'readerKeyOfA');
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('45');
+      expect(ProblemSchema.parse(refused.body)).toMatchObject({
+        code: 'RATE_LIMITED',
+        reason: 'QUOTA_EXCEEDED',
+      });
+      expect(refused.body.detail).toContain('limit apiCallsPerMinute');
+      // Operators are not counted against it; other tenants have their own.
+      expect((await gateway.call(`/v1/tenants/${A}/things`, 'operator')).status).toBe(200);
+      expect((await gateway.call(`/v1/tenants/${B}/things`, 'adminOfB')).status).toBe(200);
+      gateway.limitClock.now += 45_000;
+      expect((await gateway.call(`/v1/tenants/${A}/things`, 'adminOfA')).status).toBe(200);
     });
   });
 

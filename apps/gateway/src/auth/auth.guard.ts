@@ -12,6 +12,7 @@ import type { FastifyRequest } from 'fastify';
 import { Authorizer } from '../authz/authorizer.js';
 import { AuthzErrors } from '../authz/authz.errors.js';
 import { RouteTable } from '../http/route-table.js';
+import { TenantAccessGate } from '../tenant-access/tenant-access.gate.js';
 import { AccessRegistry, type CompiledAccess } from './access-registry.js';
 import type { Authenticated } from './access-token.verifier.js';
 import { AuthErrors } from './auth.errors.js';
@@ -23,11 +24,13 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 /**
  * The gateway's one access check, on every route (APP_GUARD): authenticates the caller,
  * puts the principal on the request and in the message context (so every NATS hop carries
- * the actor and tenant), then authorizes by the route's @Permission, decided here with the
- * policy of the caller's tenant (`Authorizer`). A route of another tenant is the
- * tenant-not-found 404, made here and only here, before any other answer; a route of a
- * tenant that does not exist the same 404. At start-up it refuses to let the gateway run
- * while a route declares nothing.
+ * the actor and tenant), refuses a principal whose tenant is barred or whose address is
+ * outside the tenant's IP allow list (`TenantAccessGate`), then authorizes by the route's
+ * @Permission, decided here with the policy of the caller's tenant (`Authorizer`), and
+ * finally counts an allowed request against its tenant's API call limits. A route of another
+ * tenant is the tenant-not-found 404, made here and only here, before any decision; a route
+ * of a tenant that does not exist the same 404. At start-up it refuses to let the gateway
+ * run while a route declares nothing.
  */
 @Injectable()
 export class AuthGuard implements CanActivate, OnApplicationBootstrap {
@@ -36,6 +39,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     @Inject(Authenticator) private readonly authenticator: Authenticator,
     @Inject(TenantDirectory) private readonly tenants: TenantDirectory,
     @Inject(Authorizer) private readonly authorizer: Authorizer,
+    @Inject(TenantAccessGate) private readonly access: TenantAccessGate,
     @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
   ) {}
 
@@ -71,6 +75,23 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
       context.actor = actor;
       context.tenantId = principal.tenantId ?? routeTenant?.toLowerCase();
     }
+    // The caller's tenant first: barred, or the client outside its allow list, is refused
+    // whatever the route. Operators and platform API keys belong to no tenant: never refused.
+    const limited = this.access.admit(principal, request.ip);
+    const allowed = this.decide(route, request, principal, param, routeTenant);
+    if (!limited) return allowed;
+    return allowed instanceof Promise
+      ? allowed.then((ok) => this.access.count(limited).then(() => ok))
+      : this.access.count(limited).then(() => allowed);
+  }
+
+  private decide(
+    route: CompiledAccess,
+    request: FastifyRequest,
+    principal: Principal,
+    param: string | undefined,
+    routeTenant: string | undefined,
+  ): boolean | Promise<boolean> {
     if (routeTenant !== undefined && isOtherTenant(principal, routeTenant))
       throw tenantNotFound(param!);
     const ofNoTenant = routeTenant !== undefined && principal.tenantId === null;

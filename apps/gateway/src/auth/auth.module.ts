@@ -8,6 +8,7 @@ import {
   gatewaySettingsProvider,
   type GatewaySettings,
 } from '../gateway.settings.js';
+import { TenantAccessModule } from '../tenant-access/tenant-access.module.js';
 import { AccessRegistry } from './access-registry.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
 import { ApiKeyVerifier } from './api-key.verifier.js';
@@ -46,12 +47,13 @@ class AuthReadiness {
 
 /**
  * Authentication and authorization at the gateway: the global guard, the JWKS, the token
- * and API key caches, the revocations every instance follows, and the start-up check that
- * every route declares who may call it.
+ * and API key caches, the revocations every instance follows, the tenants' access states
+ * (suspension, IP allow lists, API call limits), and the start-up check that every route
+ * declares who may call it.
  */
 @Global()
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, TenantAccessModule],
   providers: [
     gatewaySettingsProvider,
     AccessRegistry,

@@ -49,6 +49,17 @@ describe('documentAccess', () => {
       requirement: parsePermission('tenants:write', PLATFORM_ADMINISTRATION),
     }),
     route('POST', '/v1/authz/check', { kind: 'authenticated' }),
+    route('PATCH', '/v1/tenants/:id', {
+      kind: 'permission',
+      requirement: parsePermission('tenants:write', { tenantParam: 'id' }),
+    }),
+    route('POST', '/v1/tenants/:id/suspend', {
+      kind: 'permission',
+      requirement: parsePermission('tenants:write', {
+        ...PLATFORM_ADMINISTRATION,
+        tenantParam: 'id',
+      }),
+    }),
   ]);
 
   it('names the permission in each security requirement, and no requirement for public routes', () => {
@@ -70,7 +81,14 @@ describe('documentAccess', () => {
     expect(users.description).toContain(
       'by default tenant admins, platform operators and API keys with a scope covering it.',
     );
-    expect(Object.keys(users.responses).sort()).toEqual(['401', '403', '404', '503']);
+    // 403 and 429 also for the tenant's own refusals (suspended, IP allow list, API call limits).
+    expect(Object.keys(users.responses).sort()).toEqual(['401', '403', '404', '429', '503']);
+    expect(users.responses['429']).toMatchObject({
+      description: expect.stringContaining('QUOTA_EXCEEDED'),
+    });
+    expect(users.responses['403']).toMatchObject({
+      description: expect.stringContaining('suspended'),
+    });
     expect(op('GET', '/v1/me').description).toContain(
       'by default tenant admins, members and platform operators. For users and operators only.',
     );
@@ -78,5 +96,19 @@ describe('documentAccess', () => {
       "the permission `tenants:write` in the platform tenant's policy; by default platform operators. For operators only.",
     );
     expect(Object.keys(op('POST', '/v1/tenants').responses)).not.toContain('404');
+  });
+
+  it("documents a tenant's own routes (`:id`) as its admins', and its lifecycle as operators'", () => {
+    const patch = op('PATCH', '/v1/tenants/{id}');
+    expect(patch.description).toContain(
+      'by default tenant admins, platform operators and API keys with a scope covering it.',
+    );
+    expect(patch.description).toContain("A tenant that is not the caller's is a 404");
+    expect(Object.keys(patch.responses)).toContain('404');
+    const suspend = op('POST', '/v1/tenants/{id}/suspend');
+    expect(suspend.description).toContain(
+      "the permission `tenants:write` in the platform tenant's policy; by default platform operators. For operators only.",
+    );
+    expect(suspend.security).toEqual([{ bearer: ['tenants:write'] }]);
   });
 });

@@ -176,7 +176,13 @@ export function documentAccess(document: OpenAPIObject, routes: readonly RouteAc
     };
     operation.responses['403'] ??= {
       ...PROBLEM_RESPONSE,
-      description: 'The credentials do not allow this',
+      description:
+        "The credentials do not allow this, or the caller's tenant refuses it (suspended, unavailable, or the client's address not on its IP allow list)",
+    };
+    operation.responses['429'] ??= {
+      ...PROBLEM_RESPONSE,
+      description:
+        "The caller's tenant has used up its API calls per minute or per day (`QUOTA_EXCEEDED`, with Retry-After)",
     };
     if (tenantScoped)
       operation.responses['404'] ??= {
@@ -196,7 +202,11 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     .setDescription(
       'The HTTP front door of Tenantry. Errors are RFC 9457 problem details (application/problem+json); ' +
         'every response carries an x-request-id header. Every operation but the public ones needs an ' +
-        'access token (POST /v1/auth/login) or an API key; each lists what it accepts under security.',
+        'access token (POST /v1/auth/login) or an API key; each lists what it accepts under security. ' +
+        'The users and API keys of a tenant are refused while it is suspended (403 `TENANT_SUSPENDED`) or ' +
+        'being deleted, deleted or failed (403 `TENANT_UNAVAILABLE`), from an address outside its ' +
+        '`settings.ipAllowList` (403 `TENANT_IP_NOT_ALLOWED`), and past its API call limits (`apiCallsPerMinute` / ' +
+        '`apiCallsPerDay`: 429 `QUOTA_EXCEEDED` naming the limit, with Retry-After); platform operators never are.',
     )
     .setVersion('0.1.0')
     .setOpenAPIVersion('3.1.0')

@@ -21,6 +21,9 @@ function routes(): RouteTable {
   table.add('GET', '/v1/tenants');
   table.add('POST', '/v1/tenants');
   table.add('GET', '/v1/tenants/:id');
+  table.add('PATCH', '/v1/tenants/:id');
+  table.add('POST', '/v1/tenants/:id/deprovision');
+  table.add('DELETE', '/v1/tenants/:id/deprovision');
   table.add('GET', '/v1/tenants/:tenantId/audit-events');
   table.add('GET', '/docs/*');
   return table;
@@ -194,7 +197,8 @@ describe('RouteTable.allowedMethods', () => {
 
   it('lists the methods of a known path, with HEAD wherever GET', () => {
     expect(table.allowedMethods('/v1/tenants')).toEqual(['GET', 'HEAD', 'POST']);
-    expect(table.allowedMethods('/v1/tenants/123')).toEqual(['GET', 'HEAD']);
+    expect(table.allowedMethods('/v1/tenants/123')).toEqual(['GET', 'HEAD', 'PATCH']);
+    expect(table.allowedMethods('/v1/tenants/123/deprovision')).toEqual(['DELETE', 'POST']);
     expect(table.allowedMethods('/v1/tenants/123/audit-events')).toEqual(['GET', 'HEAD']);
     expect(table.allowedMethods('/docs/swagger-ui.css')).toEqual(['GET', 'HEAD']);
   });

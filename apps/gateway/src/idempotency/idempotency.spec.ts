@@ -52,6 +52,12 @@ const KEY = 'POST:/v1/tenants:create-acme-1';
 const ACME = requestFingerprint('POST', '/v1/tenants', { name: 'Acme', slug: 'acme' });
 const OTHER = requestFingerprint('POST', '/v1/tenants', { name: 'Other', slug: 'other' });
 
+/** What POST /v1/tenants answers (202 TenantAccepted), trimmed: the n-th tenant created and its run. */
+const accepted = (n: number) => ({
+  tenant: { id: `tenant-${n}`, status: 'provisioning' },
+  runId: `run-${n}`,
+});
+
 function setup() {
   const store = new MemoryStore();
   const storeErrors: string[] = [];
@@ -59,8 +65,8 @@ function setup() {
     storeErrors.push(`${what}: ${error.message}`),
   );
   let runs = 0;
-  /** The request's real work: counts its runs and returns a new body each time. */
-  const work = jest.fn(async () => ({ id: `tenant-${++runs}` }));
+  /** The request's real work (a tenant creation): counts its runs and returns a new body each time. */
+  const work = jest.fn(async () => accepted(++runs));
   return { store, storeErrors, requests, work };
 }
 
@@ -95,11 +101,11 @@ describe('IdempotentRequests', () => {
     const { store, requests, work } = setup();
     await expect(requests.run(KEY, ACME, work)).resolves.toEqual({
       replayed: false,
-      body: { id: 'tenant-1' },
+      body: accepted(1),
     });
     expect(work).toHaveBeenCalledTimes(1);
     expect(store.records.get(KEY)).toEqual({
-      record: { state: 'done', fingerprint: ACME, body: { id: 'tenant-1' } },
+      record: { state: 'done', fingerprint: ACME, body: accepted(1) },
       ttlMs: 24 * 60 * 60 * 1000,
     });
   });
@@ -174,7 +180,7 @@ describe('IdempotentRequests', () => {
     expect(store.records.has(KEY)).toBe(false);
     await expect(requests.run(KEY, ACME, work)).resolves.toEqual({
       replayed: false,
-      body: { id: 'tenant-1' },
+      body: accepted(1),
     });
   });
 
@@ -212,7 +218,7 @@ describe('IdempotentRequests', () => {
     store.failing.add('complete');
     await expect(requests.run(KEY, ACME, work)).resolves.toEqual({
       replayed: false,
-      body: { id: 'tenant-1' },
+      body: accepted(1),
     });
     expect(storeErrors).toEqual(['store the result: connect ECONNREFUSED 127.0.0.1:6379']);
   });
@@ -230,7 +236,7 @@ describe('IdempotentRequests', () => {
     store.onRefusedClaim = undefined;
     await expect(requests.run(KEY, ACME, work)).resolves.toEqual({
       replayed: false,
-      body: { id: 'tenant-2' },
+      body: accepted(2),
     });
   });
 });
