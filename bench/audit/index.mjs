@@ -33,7 +33,7 @@ import {
 } from '@tenantry/audit-ledger';
 import { Namespace } from '@tenantry/contracts';
 import { freePort, REPO_ROOT, ServiceProcess } from '@tenantry/launcher';
-import { LOCAL_INFRA, Platform } from '@tenantry/testing';
+import { createActiveTenant, LOCAL_INFRA, Platform } from '@tenantry/testing';
 import {
   ALL_CPUS,
   DURATION_S,
@@ -1210,16 +1210,14 @@ function insertSql(rows) {
 
 // ---------------------------------------------------------------------------- infrastructure
 
-async function createTenant(gatewayUrl, namespace, auth) {
-  const response = await fetch(`${gatewayUrl}/v1/tenants`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...auth },
-    body: JSON.stringify({ name: 'Bench', slug: `bench-${namespace.replace(/_/g, '-')}` }),
-  });
-  const body = await response.json();
-  if (response.status !== 201)
-    throw new Error(`POST /v1/tenants answered ${response.status}: ${JSON.stringify(body)}`);
-  return body;
+/** An active tenant (POST /v1/tenants answers 202; provisioning brings it up): enterprise, for export. */
+function createTenant(gatewayUrl, namespace, auth) {
+  return createActiveTenant(
+    gatewayUrl,
+    null,
+    { name: 'Bench', slug: `bench-${namespace.replace(/_/g, '-')}`, plan: 'enterprise' },
+    { headers: auth },
+  );
 }
 
 function pgUrl(database, user) {

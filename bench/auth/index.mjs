@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { freePort, REPO_ROOT, ServiceProcess } from '@tenantry/launcher';
-import { Platform } from '@tenantry/testing';
+import { createActiveTenant, Platform } from '@tenantry/testing';
 import {
   affinityOf,
   ALL_CPUS,
@@ -42,7 +42,8 @@ export default async function run() {
   );
   const admin = { email: 'bench@localhost', password: randomBytes(18).toString('base64url') };
   const platform = await Platform.create({
-    services: ['gateway', 'identity', 'tenants', 'policy'],
+    // audit too: a tenant is provisioned across identity, policy and audit before it is active.
+    services: ['gateway', 'identity', 'tenants', 'policy', 'audit'],
     env: {
       TENANTRY_ADMIN_EMAIL: admin.email,
       TENANTRY_ADMIN_PASSWORD: admin.password,
@@ -54,7 +55,7 @@ export default async function run() {
   const rows = [];
   const notes = [];
   try {
-    log(`starting gateway, identity, tenants in namespace ${platform.namespace}`);
+    log(`starting gateway, identity, tenants, policy, audit in namespace ${platform.namespace}`);
     await platform.start();
     // Pinned after the start: the services inherit no affinity from this process (identity
     // sizes its argon2 concurrency by the CPUs it may use).
@@ -73,9 +74,10 @@ export default async function run() {
     const token = await signIn(gateway.url, admin);
     const operatorId = JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).sub;
     const bearer = { authorization: `Bearer ${token}` };
-    const tenant = await post(gateway.url, '/v1/tenants', bearer, {
+    const tenant = await createActiveTenant(gateway.url, token, {
       name: 'Bench',
       slug: `bench-${platform.namespace.replace(/_/g, '-')}`,
+      plan: 'enterprise',
     });
     const apiKey = await post(gateway.url, '/v1/platform/api-keys', bearer, {
       name: 'bench reader',

@@ -13,7 +13,7 @@ import { freePort, REPO_ROOT, ServiceProcess } from '@tenantry/launcher';
 import { contextToHeaders, EventPublisher, newContext } from '@tenantry/messaging';
 import { DecisionAuditor } from '@tenantry/policy-client';
 import { compile, fromPrincipal, PolicyStore } from '@tenantry/policy-engine';
-import { Platform } from '@tenantry/testing';
+import { createActiveTenant, Platform } from '@tenantry/testing';
 import { Authorizer } from '../../apps/gateway/dist/authz/authorizer.js';
 import { parsePermission } from '../../apps/gateway/dist/auth/access.decorators.js';
 import {
@@ -127,14 +127,17 @@ export default async function run() {
 
     // ------------------------------------------------------------------ the tenant's policy
     log('\nsetting up a tenant, its roles, a deny rule, an API key and its binding');
-    const bearer = { authorization: `Bearer ${await signIn(gateway.url, admin)}` };
+    const operatorToken = await signIn(gateway.url, admin);
+    const bearer = { authorization: `Bearer ${operatorToken}` };
     const api = apiClient(gateway.url, bearer);
-    const tenant = await api.send('POST', '/v1/tenants', 201, {
+    // Enterprise: custom roles, and no per-tenant API call limit on the measured rows.
+    const tenant = await createActiveTenant(gateway.url, operatorToken, {
       name: 'Bench Authz',
       slug: `bench-${ns.name.replace(/_/g, '-')}`,
+      plan: 'enterprise',
     });
     const base = `/v1/tenants/${tenant.id}`;
-    // The default policy is written when the policy service hears tenant.created.
+    // The tenant's policy is written and published by its provisioning (policy bootstrap).
     await waitFor(
       'the tenant policy',
       async () => (await api.get(`${base}/policy`)).status === 200,

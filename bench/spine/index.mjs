@@ -17,7 +17,7 @@ import {
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { Namespace } from '@tenantry/contracts';
-import { LOCAL_INFRA, Platform } from '@tenantry/testing';
+import { createActiveTenant, LOCAL_INFRA, Platform } from '@tenantry/testing';
 import {
   ALL_CPUS,
   DURATION_S,
@@ -672,19 +672,14 @@ function unique(values) {
   return [...new Set(values)];
 }
 
-async function createTenant(gatewayUrl, namespace, auth) {
-  const response = await fetch(`${gatewayUrl}/v1/tenants`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...auth },
-    body: JSON.stringify({ name: 'Bench', slug: `bench-${namespace.replace(/_/g, '-')}` }),
-  });
-  const body = await response.json();
-  if (response.status !== 201) {
-    throw new Error(`POST /v1/tenants answered ${response.status}: ${JSON.stringify(body)}`);
-  }
-  const check = await fetch(`${gatewayUrl}/v1/tenants/${body.id}`, { headers: auth });
-  if (check.status !== 200) throw new Error(`GET /v1/tenants/${body.id} answered ${check.status}`);
-  return body;
+/** An active tenant (POST /v1/tenants answers 202; provisioning brings it up across the services). */
+function createTenant(gatewayUrl, namespace, auth) {
+  return createActiveTenant(
+    gatewayUrl,
+    null,
+    { name: 'Bench', slug: `bench-${namespace.replace(/_/g, '-')}`, plan: 'enterprise' },
+    { headers: auth },
+  );
 }
 
 /** Audit events matching AuditEventV1Schema, spread over EVENT_TENANTS tenants. */

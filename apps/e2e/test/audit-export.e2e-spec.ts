@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { verifyExport, type AuditKey } from '@tenantry/audit-ledger';
 import { Namespace } from '@tenantry/contracts';
 import type { NatsService } from '@tenantry/messaging';
-import { connectTestNats, Platform, waitFor } from '@tenantry/testing';
+import { connectTestNats, createActiveTenant, Platform, waitFor } from '@tenantry/testing';
 import { decodeJwt } from 'jose';
 import pg from 'pg';
 
@@ -141,10 +141,14 @@ describe('audit export through the gateway: search, NDJSON and CSV, audited, ver
     operatorId = decodeJwt(operator).sub!;
   }
 
+  /** An active tenant (its audit chain begun by provisioning); export is a feature of the larger plans. */
   async function createTenant(slug: string): Promise<string> {
-    const created = await call('POST', '/v1/tenants', { name: `Tenant ${slug}`, slug });
-    expect(created.status).toBe(201);
-    return created.body.id;
+    const tenant = await createActiveTenant(gw, operator, {
+      name: `Tenant ${slug}`,
+      slug,
+      plan: 'enterprise',
+    });
+    return tenant.id;
   }
 
   /** The seq of the tenant's newest entry (0: none), read as the superuser. */

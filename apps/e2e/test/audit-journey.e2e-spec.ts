@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Namespace } from '@tenantry/contracts';
 import {
+  createActiveTenant,
   LOCAL_INFRA,
   Platform,
   startSmtpServer,
@@ -104,12 +105,13 @@ describe('audit journey: act, search, export, verify offline, tamper, verify', (
       body: { email: OPERATOR, password: operatorPassword },
     });
     const operator: string = login.body.accessToken;
-    const tenant = await call('POST', '/v1/tenants', {
-      token: operator,
-      body: { name: 'Umbrella', slug: 'umbrella' },
+    // Export is a feature of the larger plans.
+    const tenant = await createActiveTenant(gw, operator, {
+      name: 'Umbrella',
+      slug: 'umbrella',
+      plan: 'enterprise',
     });
-    expect(tenant.status).toBe(201);
-    const tenantId: string = tenant.body.id;
+    const tenantId = tenant.id;
     const base = `/v1/tenants/${tenantId}`;
 
     // A tenant admin, invited and signed in.

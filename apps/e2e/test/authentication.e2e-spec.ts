@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Namespace } from '@tenantry/contracts';
 import {
+  createActiveTenant,
   freePort,
   Platform,
   REPO_ROOT,
@@ -225,12 +226,13 @@ describe('authentication at the gateway', () => {
       .rows[0];
     signing = { kid, key: await importPKCS8(row.private_pkcs8 as string, 'EdDSA') };
 
+    // Enterprise: no per-tenant API call limit (free allows 60 a minute; the route sweeps below make hundreds).
     const created = await Promise.all(
       ['auth-a', 'auth-b'].map((slug) =>
-        call(gw, 'POST', '/v1/tenants', { token: operatorToken, body: { name: slug, slug } }),
+        createActiveTenant(gw, operatorToken, { name: slug, slug, plan: 'enterprise' }),
       ),
     );
-    [tenantA, tenantB] = created.map((c) => c.body.id as string) as [string, string];
+    [tenantA, tenantB] = created.map((t) => t.id) as [string, string];
 
     const adminId = await invite(tenantA, 'admin@auth-a.test', ['tenant-admin']);
     const accepted = await acceptInvitation('admin@auth-a.test');
@@ -440,7 +442,12 @@ describe('authentication at the gateway', () => {
           expect.objectContaining({ kid: signing.kid, kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' }),
         ]),
       );
-      expect((await call(gw, 'GET', '/v1/health')).status).toBe(200);
+      const health = await call(gw, 'GET', '/v1/health');
+      // What is down, when something is.
+      expect({ status: health.status, body: health.status === 200 ? 'up' : health.body }).toEqual({
+        status: 200,
+        body: 'up',
+      });
     });
 
     it('declares the security schemes, and each operation its requirement (public ones none)', () => {
@@ -508,10 +515,10 @@ describe('authentication at the gateway', () => {
       const nowhere = randomUUID();
       const ids: Record<string, string> = { userId: userOfB, keyId: keyOfB };
       for (const { method, path } of scoped) {
-        // The other path parameters (role, binding, rule ids): the same in all three calls.
-        for (const [, name] of path.matchAll(/\{([^}]+)\}/g))
-          if (name !== 'tenantId' && name !== 'id') ids[name] ??= randomUUID();
         const param = path.includes('{tenantId}') ? 'tenantId' : 'id';
+        // The other path parameters (role, binding, rule, organization ids): the same in all three calls.
+        for (const [, name] of path.matchAll(/\{([^}]+)\}/g))
+          if (name !== param) ids[name] ??= randomUUID();
         const body = ['POST', 'PATCH'].includes(method) ? {} : undefined;
         const ofB = await call(gw, method, fill(path, { ...ids, [param]: tenantB }), {
           token: adminOfA.token,
@@ -570,16 +577,21 @@ describe('authentication at the gateway', () => {
       expect(
         (await call(gw, 'GET', '/v1/platform/api-keys', { token: adminOfA.token })).status,
       ).toBe(403);
+      // The platform's audit log (tenants created and deleted) is the operators' alone.
+      expect(
+        (await call(gw, 'GET', '/v1/platform/audit-events', { token: adminOfA.token })).status,
+      ).toBe(403);
     });
 
     it('carries the real principal as the audit actor', async () => {
       const operatorId = realClaims.sub as string;
-      const page = await waitFor('the tenant.created event', async () => {
+      // The tenant's activation, at the end of the provisioning the operator asked for.
+      const page = await waitFor('the tenant.activated event', async () => {
         const reply = await call(gw, 'GET', `/v1/tenants/${tenantA}/audit-events`, {
           token: adminOfA.token,
         });
         expect(reply.status).toBe(200);
-        return reply.body.items.find((e: { action: string }) => e.action === 'tenant.created');
+        return reply.body.items.find((e: { action: string }) => e.action === 'tenant.activated');
       });
       expect(page.actor).toEqual({ type: 'operator', id: operatorId });
     });

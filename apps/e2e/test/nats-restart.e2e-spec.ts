@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   cleanupNamespace,
+  createActiveTenant,
   Platform,
   startNatsServer,
   waitFor,
@@ -71,24 +72,23 @@ describe('NATS killed and restarted under a running platform', () => {
     const seconds = (Date.now() - restartedAt) / 1000;
     process.stdout.write(`platform green ${seconds.toFixed(1)} s after NATS restarted\n`);
 
-    // The pipes work again end to end, including the JetStream consumer.
-    const created = await fetch(`${platform.gatewayUrl}/v1/tenants`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...auth },
-      body: JSON.stringify({ name: 'After restart', slug: 'after-restart' }),
-    });
-    expect(created.status).toBe(201);
-    const tenant = (await created.json()) as { id: string };
+    // The pipes work again end to end: a tenant provisioned across the services (RPCs to
+    // every participant), and its tenant.activated fact through JetStream into the ledger.
+    const tenant = await createActiveTenant(
+      platform.gatewayUrl,
+      null,
+      { name: 'After restart', slug: 'after-restart' },
+      { headers: auth },
+    );
     await waitFor('the audit event after the restart', async () => {
       const page = (await (
         await fetch(`${platform.gatewayUrl}/v1/tenants/${tenant.id}/audit-events`, {
           headers: auth,
         })
       ).json()) as {
-        items: { category: string }[];
+        items: { action: string }[];
       };
-      // tenant.created (the policy service's tenant-policy.created aside)
-      return page.items.filter((e) => e.category === 'tenants').length === 1;
+      return page.items.filter((e) => e.action === 'tenant.activated').length === 1;
     });
   });
 });

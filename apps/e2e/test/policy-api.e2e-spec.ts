@@ -1,11 +1,11 @@
 /**
  * The policy service behind the gateway, against the running platform: a tenant created
- * through the API gets its default policy (tenant.created), and its admins (here an
+ * through the API gets its default policy (its provisioning's policy bootstrap), and its admins (here an
  * operator, and API keys with the scopes) manage roles, templates, bindings and deny rules
  * over HTTP; refusals are problem documents naming the fields.
  */
 import { randomBytes } from 'node:crypto';
-import { Platform, waitFor } from '@tenantry/testing';
+import { createActiveTenant, Platform, waitFor } from '@tenantry/testing';
 
 interface Reply {
   status: number;
@@ -59,12 +59,13 @@ describe('the policy API at the gateway', () => {
     });
     expect(login.status).toBe(200);
     token = login.body.accessToken;
+    // Custom roles need a plan that allows them (free allows none).
     const created = await Promise.all(
       ['policy-a', 'policy-b'].map((slug) =>
-        call(gw, 'POST', '/v1/tenants', { token, body: { name: slug, slug } }),
+        createActiveTenant(gw, token, { name: slug, slug, plan: 'enterprise' }),
       ),
     );
-    [tenant, other] = created.map((c) => c.body.id as string) as [string, string];
+    [tenant, other] = created.map((t) => t.id) as [string, string];
   });
 
   afterAll(async () => {

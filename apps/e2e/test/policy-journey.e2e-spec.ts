@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  createActiveTenant,
   Platform,
   startSmtpServer,
   tokenInMail,
@@ -117,12 +118,13 @@ describe('policy journey: custom role, deny rule, explain, propagation, auditor'
       body: { email: OPERATOR, password: operatorPassword },
     });
     const operator: string = login.body.accessToken;
-    const tenant = await call('POST', '/v1/tenants', {
-      token: operator,
-      body: { name: 'Globex', slug: 'globex' },
+    // Custom roles need a plan that allows them (free allows none).
+    const tenant = await createActiveTenant(gw, operator, {
+      name: 'Globex',
+      slug: 'globex',
+      plan: 'enterprise',
     });
-    expect(tenant.status).toBe(201);
-    const tenantId: string = tenant.body.id;
+    const tenantId = tenant.id;
     const admin = await member(tenantId, operator, 'ada@globex.test', ['tenant-admin']);
     const ivy = await member(tenantId, admin.token, 'ivy@globex.test');
     const base = `/v1/tenants/${tenantId}`;
@@ -261,11 +263,12 @@ describe('policy journey: custom role, deny rule, explain, propagation, auditor'
       body: { email: OPERATOR, password: operatorPassword },
     });
     const operator: string = login.body.accessToken;
-    const tenant = await call('POST', '/v1/tenants', {
-      token: operator,
-      body: { name: 'Initech', slug: 'initech' },
+    const tenant = await createActiveTenant(gw, operator, {
+      name: 'Initech',
+      slug: 'initech',
+      plan: 'enterprise',
     });
-    const tenantId: string = tenant.body.id;
+    const tenantId = tenant.id;
     const base = `/v1/tenants/${tenantId}`;
     const admin = await member(tenantId, operator, 'bill@initech.test', ['tenant-admin']);
     const otto = await member(tenantId, admin.token, 'otto@initech.test');

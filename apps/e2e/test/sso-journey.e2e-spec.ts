@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  createActiveTenant,
   freePort,
   parseXml,
   elementsNamed,
@@ -116,12 +117,13 @@ describe('SSO journey: domain, SAML and OIDC connections, sign-in, refusals, SCI
       body: { email: OPERATOR, password: operatorPassword },
     });
     operator = login.body.accessToken;
-    const tenant = await call('POST', '/v1/tenants', {
-      token: operator,
-      body: { name: 'Initech', slug: 'initech' },
+    // SSO connections and SCIM need a plan that has them (free has none).
+    const tenant = await createActiveTenant(gw, operator, {
+      name: 'Initech',
+      slug: 'initech',
+      plan: 'enterprise',
     });
-    expect(tenant.status).toBe(201);
-    tenantId = tenant.body.id;
+    tenantId = tenant.id;
   });
 
   afterAll(async () => {

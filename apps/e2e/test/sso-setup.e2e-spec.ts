@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  createActiveTenant,
   Platform,
   startSmtpServer,
   TestSamlIdp,
@@ -99,12 +100,13 @@ describe('SSO setup link: the admin portal for the IT department', () => {
     operator = login.body.accessToken;
     const made = [];
     for (const slug of ['acme-setup', 'other-setup']) {
-      const tenant = await call('POST', '/v1/tenants', {
-        token: operator,
-        body: { name: slug, slug },
+      // SSO connections and SCIM need a plan that has them (free has none).
+      const tenant = await createActiveTenant(gw, operator, {
+        name: slug,
+        slug,
+        plan: 'enterprise',
       });
-      expect(tenant.status).toBe(201);
-      made.push(tenant.body.id as string);
+      made.push(tenant.id);
     }
     [acme, other] = made as [string, string];
     acmeAdmin = await tenantAdmin(acme, 'admin@acme-setup.test');

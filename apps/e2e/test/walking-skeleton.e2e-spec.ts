@@ -1,6 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Headers, Namespace, ProblemSchema, SERVICES, TenantSchema } from '@tenantry/contracts';
-import { connectTestNats, Platform, waitFor } from '@tenantry/testing';
+import {
+  Headers,
+  Namespace,
+  ProblemSchema,
+  SERVICES,
+  TenantAcceptedSchema,
+} from '@tenantry/contracts';
+import { connectTestNats, Platform, waitFor, waitForActiveTenant } from '@tenantry/testing';
 import { decodeJwt } from 'jose';
 
 /** The bootstrap operator's access token, sent with every call below unless `anonymous`. */
@@ -88,38 +94,58 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
     expect((await call(`${gw}/v1/health`, { anonymous: true })).status).toBe(200);
   });
 
-  it('creates a tenant through the gateway, and its audit event reaches the ledger with the same request id', async () => {
+  it('creates a tenant through the gateway, and its activation reaches its audit log with the same request id', async () => {
     const created = await call(`${gw}/v1/tenants`, {
       method: 'POST',
       json: { name: 'Acme Corp', slug: 'acme' },
     });
-    expect(created.status).toBe(201);
-    const tenant = TenantSchema.parse(created.body);
-    expect(tenant).toMatchObject({ name: 'Acme Corp', slug: 'acme', status: 'active' });
+    // Accepted: stored as `provisioning`, brought up across the services by its run.
+    expect(created.status).toBe(202);
+    const { tenant, runId } = TenantAcceptedSchema.parse(created.body);
+    expect(tenant).toMatchObject({ name: 'Acme Corp', slug: 'acme', status: 'provisioning' });
+    expect(tenant.runId).toBe(runId);
     const requestId = created.headers.get('x-request-id');
     expect(requestId).toBeTruthy();
 
+    const active = await waitForActiveTenant(gw, operatorToken, tenant.id);
+    expect(active).toMatchObject({ id: tenant.id, slug: 'acme', plan: 'free', runId });
     const fetched = await call(`${gw}/v1/tenants/${tenant.id}`);
     expect(fetched.status).toBe(200);
-    expect(fetched.body).toEqual(tenant);
+    expect(fetched.body).toEqual(active);
 
-    const audit = await waitFor('the tenant.created audit event', async () => {
+    // tenant.created is in the platform's log (a tenant has none until provisioning opens it);
+    // the tenant's own log opens with its genesis, its first policy, and its activation.
+    const audit = await waitFor('the tenant.activated audit event', async () => {
       const page = await call(`${gw}/v1/tenants/${tenant.id}/audit-events`);
-      // The policy service audits the tenant's first policy too (category policy).
-      const items = page.body.items.filter((e: { category: string }) => e.category === 'tenants');
+      const items = page.body.items.filter(
+        (e: { action: string }) => e.action === 'tenant.activated',
+      );
       return items.length ? { items } : undefined;
     });
     expect(audit.items).toHaveLength(1);
     expect(audit.items[0]).toMatchObject({
       tenantId: tenant.id,
-      action: 'tenant.created',
+      action: 'tenant.activated',
       category: 'tenants',
       outcome: 'success',
-      // The real principal, carried from the gateway over NATS: not `system`.
+      // The real principal, carried from the gateway over NATS and through the provisioning
+      // run: not `system`.
       actor: { type: 'operator', id: decodeJwt(operatorToken).sub },
       target: { type: 'tenant', id: tenant.id },
       requestId,
-      data: { name: 'Acme Corp', slug: 'acme' },
+      data: { slug: 'acme', from: 'provisioning', to: 'active', runId },
+    });
+    // Its creation, in the platform's audit log: the same actor and request id.
+    const createdFact = await waitFor('tenant.created in the platform audit log', async () => {
+      const page = await call(`${gw}/v1/platform/audit-events?action=tenant.created&limit=100`);
+      return page.body.items?.find((e: { target?: { id: string } }) => e.target?.id === tenant.id);
+    });
+    expect(createdFact).toMatchObject({
+      action: 'tenant.created',
+      category: 'tenants',
+      actor: { type: 'operator', id: decodeJwt(operatorToken).sub },
+      requestId,
+      data: { name: 'Acme Corp', slug: 'acme', plan: 'free', runId },
     });
   });
 
@@ -151,7 +177,12 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
   });
 
   it('maps service error codes to HTTP: 409 for a taken slug, 404 for a missing tenant', async () => {
-    await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: 'First', slug: 'taken' } });
+    const first = await call(`${gw}/v1/tenants`, {
+      method: 'POST',
+      json: { name: 'First', slug: 'taken' },
+    });
+    expect(first.status).toBe(202);
+    // Taken from the moment it is accepted, while it is still being provisioned.
     const conflict = await call(`${gw}/v1/tenants`, {
       method: 'POST',
       json: { name: 'Second', slug: 'taken' },
@@ -177,8 +208,8 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
     const body = { name: 'Retry Inc', slug: 'retry-inc' };
     const first = await call(`${gw}/v1/tenants`, { method: 'POST', json: body, headers });
     const retry = await call(`${gw}/v1/tenants`, { method: 'POST', json: body, headers });
-    expect(first.status).toBe(201);
-    expect(retry.status).toBe(201);
+    expect(first.status).toBe(202);
+    expect(retry.status).toBe(202);
     expect(retry.body).toEqual(first.body);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
@@ -209,12 +240,14 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
       json: { ...body, slug: 'retry-inc-2' },
       headers: failKey,
     });
-    expect(fixed.status).toBe(201);
+    expect(fixed.status).toBe(202);
   });
 
   it('pages through tenants with a cursor', async () => {
     for (const slug of ['page-a', 'page-b', 'page-c']) {
-      await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: slug, slug } });
+      expect(
+        (await call(`${gw}/v1/tenants`, { method: 'POST', json: { name: slug, slug } })).status,
+      ).toBe(202);
     }
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -271,7 +304,7 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
     const schema = create.requestBody.content['application/json'].schema;
     expect(schema.properties.slug.pattern).toBeDefined();
     expect(schema.required).toEqual(['name', 'slug']);
-    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '400', '409']));
+    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['202', '400', '409']));
     const list = doc.body.paths['/v1/tenants'].get;
     expect(list.parameters).toEqual(
       expect.arrayContaining([
@@ -365,7 +398,8 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
       method: 'POST',
       json: { name: 'Back', slug: 'while-down' },
     });
-    expect(created.status).toBe(201);
+    expect(created.status).toBe(202);
+    await waitForActiveTenant(gw, operatorToken, created.body.tenant.id);
     expect((await call(`${gw}/v1/health`)).status).toBe(200);
   });
 

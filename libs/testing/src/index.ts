@@ -44,3 +44,9 @@ export {
   type SamlSpRegistration,
   type SamlTestUser,
 } from './saml-idp.js';
+export {
+  createActiveTenant,
+  testTenant,
+  waitForActiveTenant,
+  type CreateTenantOptions,
+} from './tenants.js';
