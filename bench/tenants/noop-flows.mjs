@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = process.env.BENCH_BULL_PREFIX;
 const queue = process.env.BENCH_QUEUE ?? 'noop-provisioning';
-const concurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 8);
+// The pipeline's worker concurrency (PROVISIONING_CONCURRENCY default).
+const concurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 10);
 
 const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
 const worker = new Worker(queue, async () => ({ ok: true }), { connection, prefix, concurrency });
