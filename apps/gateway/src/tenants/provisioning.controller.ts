@@ -59,9 +59,11 @@ export class ProvisioningController {
   @HttpCode(202)
   @Permission('tenants:write', { ...PLATFORM_ADMINISTRATION, tenantParam: 'id' })
   @ApiOperation({
-    summary: 'Provision a `failed` tenant again',
+    summary: 'Run a failed provisioning or deletion again',
     description:
-      'Starts a new provisioning run (202: it runs in the background); a tenant that is not `failed` is a 409.',
+      'Starts a new run of the kind that failed (202: it runs in the background): provisioning for a `failed` tenant, ' +
+      'the deletion for a `deprovisioning` tenant whose deletion run failed (at once, without a new grace period). ' +
+      'Anything else is a 409.',
   })
   @ApiContract({
     status: 202,

@@ -185,7 +185,7 @@ export class TenantController {
   @ApiOperation({
     summary: "Change a tenant's plan, now or at the end of the period",
     description:
-      '`when: now` is refused (reason `QUOTA_EXCEEDED` or `TENANT_PLAN_DOWNGRADE_REFUSED`) while the ' +
+      '`when: now` is refused (reason `TENANT_PLAN_DOWNGRADE_REFUSED`) while the ' +
       'tenant uses more of something than the new plan allows, naming the limit, the usage and the new ' +
       'limit; `when: period-end` stores it as `pendingPlanChange`, applied at `effectiveAt` ' +
       '(default: the first day of next month, UTC).',
@@ -276,7 +276,8 @@ export class TenantController {
   @Permission('tenants:write', { ...PLATFORM_ADMINISTRATION, tenantParam: 'id' })
   @ApiOperation({
     summary: "Cancel a tenant's scheduled deletion (within the grace period)",
-    description: 'The tenant is `active` again; once the deletion has started it is a 409.',
+    description:
+      'The tenant goes back to the status it had before the deletion was scheduled; once the deletion has started it is a 409.',
   })
   @ApiContract({
     status: 200,

@@ -58,11 +58,6 @@ export class ProvisioningService implements OnModuleInit {
    * A new tenant: in one transaction the tenant (status `provisioning`, with its audit fact
    * and event) and its run; then the run's steps are enqueued. Answers at once (202).
    */
-  /** A tenant from a template: rendered (refused with the path of every problem), then provisioned. */
-  async instantiate(request: RenderTemplateRequest): Promise<TenantAccepted> {
-    return this.provisionNew(await this.templates.render(request));
-  }
-
   async provisionNew(
     request: CreateTenantRequest,
     extra: Pick<ProvisionInput, 'bulk'> = {},
@@ -84,6 +79,11 @@ export class ProvisioningService implements OnModuleInit {
     await this.tenants.afterCommit(tenant.id);
     await this.enqueueQuietly(runId);
     return { tenant, runId };
+  }
+
+  /** A tenant from a template: rendered (refused with the path of every problem), then provisioned. */
+  async instantiate(request: RenderTemplateRequest): Promise<TenantAccepted> {
+    return this.provisionNew(await this.templates.render(request));
   }
 
   /**

@@ -5,9 +5,9 @@ import { text, token } from '../common/text.js';
 import { CreateTenantRequestSchema } from './tenant.contract.js';
 
 /**
- * A run is one pass of a pipeline over a tenant: `provision` (a new tenant up to `active`),
- * `deprovision` (export, delete everywhere, certificate), `plan-change` (a scheduled change
- * applied at period end). Its state is in PostgreSQL; BullMQ carries the work.
+ * A run is one pass of a pipeline over a tenant: `provision` (a new tenant up to `active`) or
+ * `deprovision` (export, delete everywhere, certificate). Its state is in PostgreSQL; BullMQ
+ * carries the work.
  */
 export const RUN_KINDS = ['provision', 'deprovision'] as const;
 export const RUN_STATUSES = [
@@ -82,7 +82,7 @@ export const ProvisioningRpc = {
   ),
 };
 
-/** Progress events on EVENTS: `evt.tenants.provisioning.<step-status>`; payload the run's summary. */
+/** Progress events on EVENTS: `evt.tenants.provisioning.progress`, one per step attempt and run outcome. */
 export const ProvisioningProgressSchema = z.object({
   runId: UuidSchema,
   tenantId: UuidSchema,
