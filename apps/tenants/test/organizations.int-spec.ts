@@ -281,7 +281,12 @@ describe('organizations (PostgreSQL + NATS)', () => {
     const removed = await h
       .get(TenantTransactions)
       .runGlobal((manager) => h.tenants.removeTenantData(manager, gone.id));
-    expect(removed).toEqual({ organizations: 2 });
+    expect(removed).toEqual({
+      organizations: 2,
+      bulk_operations: 0,
+      bulk_operation_items_scrubbed: 0,
+      provisioning_runs_scrubbed: 0,
+    });
     expect(await h.sql(`SELECT id FROM organizations WHERE tenant_id = $1`, [gone.id])).toEqual([]);
     // Other tenants keep theirs.
     expect((await h.call(OrganizationRpc.list, { tenantId: b.id })).items).toHaveLength(1);

@@ -435,9 +435,16 @@ describe('tenant lifecycle', () => {
         identity: { identity_rows: 2 },
         policy: { policy_rows: 2 },
         audit: { audit_rows: 2 },
-        tenants: expect.any(Object),
+        tenants: { organizations: 0, provisioning_runs_scrubbed: 1 },
       },
     });
+    // Its runs stay, without the first admin's email the creation request held.
+    const runs = await h.sql<{ kind: string; input: Record<string, unknown> }>(
+      `SELECT kind, input FROM provisioning_runs WHERE tenant_id = $1`,
+      [tenant.id],
+    );
+    expect(runs.map((r) => r.kind).sort()).toEqual(['deprovision', 'provision']);
+    expect(JSON.stringify(runs)).not.toContain('@acme.test');
     expect(
       h.audit.filter(
         (e) => e.action === 'tenant.deletion-certificate' && e.target?.id === tenant.id,

@@ -426,7 +426,12 @@ describe('tenant registry (PostgreSQL + NATS)', () => {
     const removed = await h
       .get(TenantTransactions)
       .runGlobal((manager) => h.tenants.removeTenantData(manager, tenant.id));
-    expect(removed).toEqual({ organizations: 0 });
+    expect(removed).toEqual({
+      organizations: 0,
+      bulk_operations: 0,
+      bulk_operation_items_scrubbed: 0,
+      provisioning_runs_scrubbed: 0,
+    });
     const deleted = await h.tenants.transition(tenant.id, 'deleted', { from: ['deprovisioning'] });
     expect(deleted).toMatchObject({ status: 'deleted', deleteAfter: deleteAfter.toISOString() });
     expect(await h.access(tenant.id)).toMatchObject({ status: 'deleted' });

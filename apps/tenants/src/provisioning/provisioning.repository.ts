@@ -343,7 +343,8 @@ export class ProvisioningRepository {
    */
   async forgetPeople(manager: EntityManager, tenantId: string): Promise<number> {
     const [, affected]: [unknown, number] = await manager.query(
-      `UPDATE provisioning_runs SET input = input - 'admin' WHERE tenant_id = $1 AND input ? 'admin'`,
+      `UPDATE provisioning_runs SET input = input #- '{request,admin}'
+         WHERE tenant_id = $1 AND input->'request' ? 'admin'`,
       [tenantId],
     );
     return affected;
