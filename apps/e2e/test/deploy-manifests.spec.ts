@@ -40,8 +40,6 @@ const REQUIRED_SETTINGS: Partial<Record<ServiceName, readonly string[]>> = {
     'TENANTRY_APP_URL',
     'SIGNING_KEY_ROTATION_DAYS',
   ],
-  // Declared in apps/tenants/src/tenants/tenant-registry.settings.ts (spread into the service's schema).
-  tenants: ['TENANTRY_REGIONS', 'TENANT_MAINTENANCE_SECONDS'],
 };
 /** Settings that are secrets: from a Secret in Kubernetes, never with a value in docker-compose.yml. */
 const SECRET_SETTINGS: readonly string[] = [

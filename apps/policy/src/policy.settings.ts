@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { SERVICE_CONFIG, type ServiceConfig } from '@tenantry/runtime';
+import { SERVICE_CONFIG, wholeNumberSetting, type ServiceConfig } from '@tenantry/runtime';
 import { z } from 'zod';
 
 /**
@@ -11,12 +11,7 @@ export const PolicySettingsSchema = z.object({
    * How often the publisher checks that every tenant's snapshot in the bucket is current
    * (a deleted key is put back, a publication NATS missed is made), in seconds.
    */
-  POLICY_RECONCILE_SECONDS: z.coerce
-    .number({ error: 'must be a whole number of seconds from 1 to 3600' })
-    .int({ error: 'must be a whole number of seconds from 1 to 3600' })
-    .min(1, { error: 'must be a whole number of seconds from 1 to 3600' })
-    .max(3600, { error: 'must be a whole number of seconds from 1 to 3600' })
-    .default(30),
+  POLICY_RECONCILE_SECONDS: wholeNumberSetting('seconds', 1, 3600).default(30),
 });
 export type PolicySettingsEnv = z.output<typeof PolicySettingsSchema>;
 

@@ -21,7 +21,7 @@ export const service = backendService({
   migrations,
   // BullMQ (provisioning, lifecycle, bulk operations) makes its own connections from REDIS_URL.
   redis: true,
-  // The whole environment: the registry's (TenantRegistrySettingsSchema) and provisioning's.
+  // The whole environment: the registry's and provisioning's.
   settings: TenantsSettingsSchema,
   features: [
     TenantsSettingsModule,

@@ -1,22 +1,32 @@
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Global, Inject, Module } from '@nestjs/common';
-import { SERVICE_CONFIG, type ServiceConfig } from '@tenantry/runtime';
+import {
+  SERVICE_CONFIG,
+  wholeNumberSetting as wholeNumber,
+  type ServiceConfig,
+} from '@tenantry/runtime';
 import { z } from 'zod';
-import { TenantRegistrySettingsSchema } from './tenants/tenant-registry.settings.js';
+import { parseRegions } from './tenants/tenant-registry.settings.js';
 
-const wholeNumber = (what: string, min: number, max: number) => {
-  const error = `must be a whole number of ${what} from ${min} to ${max}`;
-  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-};
+const REGIONS_MESSAGE =
+  'must be a comma-separated list of region names (lowercase letters, digits, hyphens), e.g. local or eu-central,us-east';
 
 /**
  * The tenants service's own environment (the registry's and the provisioning pipeline's), checked at start-up with the common variables
  * (a bad value stops it with exit code 78 and a line naming the variable).
  */
 export const TenantsSettingsSchema = z.object({
-  /** The tenant registry's (TENANTRY_REGIONS, TENANT_MAINTENANCE_SECONDS). */
-  ...TenantRegistrySettingsSchema.shape,
+  /** The data regions this installation serves, comma-separated; a new tenant's default is the first. */
+  TENANTRY_REGIONS: z
+    .string()
+    .default('local')
+    .refine((value) => parseRegions(value) !== null, { error: REGIONS_MESSAGE }),
+  /**
+   * How often the registry applies due plan changes, configures participants it could not
+   * reach, and republishes changed access states, in seconds.
+   */
+  TENANT_MAINTENANCE_SECONDS: wholeNumber('seconds', 1, 3600).default(10),
   /** Attempts a provisioning step gets (the first included) before the run fails and is compensated. */
   PROVISIONING_STEP_ATTEMPTS: wholeNumber('attempts', 1, 100).default(5),
   /** The first retry's delay; each further retry waits twice as long (exponential backoff). */

@@ -1,11 +1,10 @@
 import { Inject } from '@nestjs/common';
-import { SERVICE_CONFIG, type ServiceConfig } from '@tenantry/runtime';
+import {
+  SERVICE_CONFIG,
+  wholeNumberSetting as wholeNumber,
+  type ServiceConfig,
+} from '@tenantry/runtime';
 import { z } from 'zod';
-
-const wholeNumber = (what: string, min: number, max: number) => {
-  const error = `must be a whole number of ${what} from ${min} to ${max}`;
-  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-};
 
 /**
  * The audit service's ledger settings, checked at start-up with the common variables (a

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { SERVICE_CONFIG, type ServiceConfig } from '@tenantry/runtime';
+import { SERVICE_CONFIG, wholeNumberSetting, type ServiceConfig } from '@tenantry/runtime';
 import { z } from 'zod';
 
 const ALLOW_HTTP_EXPECTED =
@@ -25,10 +25,7 @@ export function parseSinkOrigin(entry: string): string | null {
   return originOnly ? url.origin : null;
 }
 
-const positiveInt = (what: string, max: number) => {
-  const error = `must be a whole number of ${what} from 1 to ${max}`;
-  return z.coerce.number({ error }).int({ error }).min(1, { error }).max(max, { error });
-};
+const positiveInt = (what: string, max: number) => wholeNumberSetting(what, 1, max);
 
 /**
  * The audit service's settings for SIEM delivery, checked at start-up with the common

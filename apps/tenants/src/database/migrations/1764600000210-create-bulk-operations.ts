@@ -25,7 +25,7 @@ export class CreateBulkOperations1764600000210 implements MigrationInterface {
         WHERE status IN ('pending', 'running')`,
     );
     await runner.query(
-      `COMMENT ON TABLE bulk_operations IS 'platform-level: bulk operations started by operators and platform API keys, worked on across tenants by the bulk worker; tenant_id only says which tenant a users.create fills'`,
+      `COMMENT ON TABLE bulk_operations IS 'platform-level: bulk operations (tenants by operators, users of a tenant by its admins too), worked on across tenants by the bulk worker; tenant_id only says which tenant a users.create fills'`,
     );
     await runner.query(`
       CREATE TABLE bulk_operation_items (
