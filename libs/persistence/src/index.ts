@@ -3,8 +3,10 @@ export { bootstrapDatabase } from './bootstrap-database.js';
 export { enableTenantRls, runMigrations, type MigrationClass } from './migrations.js';
 export { setTenant, withTenant } from './tenant-transactions.js';
 export { Sql, type PreparedStatement } from './sql.js';
+export { type BatchedTransaction } from './statement-batch.js';
 export {
   CURRENT_TENANT,
+  setTenantStatement,
   query,
   statement,
   tenantFrom,

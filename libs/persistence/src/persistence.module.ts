@@ -10,7 +10,7 @@ import type { DatabaseOptions } from './database.options.js';
 import { runMigrations, type MigrationClass } from './migrations.js';
 import { withTenant } from './tenant-transactions.js';
 import { Sql } from './sql.js';
-import { runBatch } from './statement-batch.js';
+import { inBatchedTransaction, runBatch, type BatchedTransaction } from './statement-batch.js';
 import {
   setTenantStatement,
   type Results,
@@ -60,6 +60,17 @@ export class TenantTransactions {
   ): Promise<Results<S>> {
     const rows = await runBatch(this.pool, statements);
     return statements.map((s, i) => s.read(rows[i]!)) as Results<S>;
+  }
+
+  /**
+   * One transaction whose statements go in batches, one round trip each (`BatchedTransaction`):
+   * for a hot path that reads, computes and then writes while holding its locks, e.g. one
+   * batch of every tenant's chain locks and heads, then one of every tenant's appends and the
+   * commit. No tenant is set: each batch sets it (`setTenantStatement`) before a tenant's
+   * statements, and every statement still filters by tenant.
+   */
+  inBatches<T>(work: (tx: BatchedTransaction) => Promise<T>): Promise<T> {
+    return inBatchedTransaction(this.pool, work);
   }
 
   /** The data source's own pool: the same connections, role and settings as everything else. */

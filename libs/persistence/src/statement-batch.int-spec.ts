@@ -4,7 +4,14 @@ import { scratchDatabase } from '@tenantry/testing';
 import { bootstrapDatabase } from './bootstrap-database.js';
 import { enableTenantRls, runMigrations } from './migrations.js';
 import { TenantTransactions } from './persistence.module.js';
-import { CURRENT_TENANT, query, statement, tenantFrom, type Row } from './statements.js';
+import {
+  CURRENT_TENANT,
+  query,
+  setTenantStatement,
+  statement,
+  tenantFrom,
+  type Row,
+} from './statements.js';
 
 const scratch = scratchDatabase('batch');
 const { options } = scratch;
@@ -164,6 +171,89 @@ describe('one-round-trip batches under row-level security (TenantTransactions.ba
     seen.forEach(({ t, notes }, i) => {
       expect(t).toBe(i % 2 ? tenantA : tenantB);
       expect(notes).toEqual(i % 2 ? ['a1', 'a2'] : ['b1']);
+    });
+  });
+
+  describe('a transaction in batches (TenantTransactions.inBatches)', () => {
+    const lockKey = 424242;
+    const lock = query(
+      { name: 'test.lock', text: `SELECT pg_advisory_xact_lock($1::bigint)::text AS locked` },
+      [lockKey],
+      () => undefined,
+    );
+    /** Whether another connection can take the lock now (it is released at once if so). */
+    const lockFree = async () => {
+      const [{ free }] = (await app.query(
+        `SELECT pg_try_advisory_lock($1::bigint) AS free, pg_advisory_unlock($1::bigint)`,
+        [lockKey],
+      )) as { free: boolean }[];
+      return free;
+    };
+
+    it('keeps one transaction across its batches: the first reads and locks, the last writes and commits', async () => {
+      const [tenantRead, lockHeldBetween] = await tx.inBatches(async (batched) => {
+        // the rows as PostgreSQL returned them, one list per statement
+        const [, , notes, [first]] = await batched.run([
+          setTenantStatement(tenantA),
+          lock,
+          allNotes(),
+          transactionId(),
+        ]);
+        const before = bodies(notes!);
+        const held = !(await lockFree());
+        const [, , [second]] = await batched.run(
+          [
+            setTenantStatement(tenantA),
+            addNote(tenantA, `after ${before.length}`),
+            transactionId(),
+          ],
+          { commit: true },
+        );
+        expect(second!.xid).toBe(first!.xid);
+        return [before, held];
+      });
+      expect(tenantRead).toEqual(['a1', 'a2']);
+      expect(lockHeldBetween).toBe(true);
+      expect(await lockFree()).toBe(true);
+      expect(await tx.batch(tenantA, [allNotes()])).toEqual([['a1', 'a2', 'after 2']]);
+    });
+
+    it('commits after the work when no batch asked to, and switches tenants inside it', async () => {
+      await tx.inBatches(async (batched) => {
+        await batched.run([setTenantStatement(tenantB), addNote(tenantB, 'b2')]);
+        await batched.run([setTenantStatement(tenantA), addNote(tenantA, 'a-late')]);
+      });
+      expect(await tx.batch(tenantB, [allNotes()])).toEqual([['b1', 'b2']]);
+      expect(await tx.batch(tenantA, [allNotes()])).toEqual([['a-late', 'a1', 'a2', 'after 2']]);
+    });
+
+    it('rolls back everything when a later batch fails, or the work throws between batches', async () => {
+      await expect(
+        tx.inBatches(async (batched) => {
+          await batched.run([setTenantStatement(tenantB), addNote(tenantB, 'lost-1')]);
+          await batched.run([addNote(tenantA, 'refused by RLS')], { commit: true });
+        }),
+      ).rejects.toThrow(/row-level security/);
+      await expect(
+        tx.inBatches(async (batched) => {
+          await batched.run([setTenantStatement(tenantB), lock, addNote(tenantB, 'lost-2')]);
+          throw new Error('the work changed its mind');
+        }),
+      ).rejects.toThrow(/changed its mind/);
+      expect(await lockFree()).toBe(true);
+      expect(await tx.batch(tenantB, [allNotes()])).toEqual([['b1', 'b2']]);
+      // the pool still works (both connections), and carries no tenant or transaction over
+      for (let i = 0; i < 3; i++)
+        expect(await tx.batchGlobal([currentTenant(), allNotes()])).toEqual([null, []]);
+    });
+
+    it('refuses a batch after the commit', async () => {
+      await expect(
+        tx.inBatches(async (batched) => {
+          await batched.run([allNotes()], { commit: true });
+          await batched.run([allNotes()]);
+        }),
+      ).rejects.toThrow(/already committed/);
     });
   });
 });

@@ -76,6 +76,24 @@ class BatchQuery extends pg.Query {
   };
 }
 
+/** Sends `statements` as one BatchQuery on `client` and returns each one's rows (see runBatch). */
+async function sendBatch(
+  client: pg.PoolClient,
+  statements: readonly Statement<unknown>[],
+): Promise<Row[][]> {
+  const answer = await new Promise<pg.QueryResult | pg.QueryResult[]>((resolve, reject) =>
+    client.query(
+      new BatchQuery(statements, (error, results) => (error ? reject(error) : resolve(results))),
+    ),
+  );
+  const results = Array.isArray(answer) ? answer : [answer];
+  if (results.length !== statements.length)
+    throw new Error(`${statements.length} statements gave ${results.length} results`);
+  const parsed = preparedOn(client.connection);
+  for (const s of statements) parsed[s.name] = s.text;
+  return results.map((result) => result.rows);
+}
+
 /**
  * Runs `statements` in one round trip and one transaction on a connection of `pool`, as
  * named prepared statements (parsed once per connection, then only bound) with bind
@@ -90,21 +108,73 @@ export async function runBatch(
   const { client, release } = await checkOut(pool);
   let failure: Error | undefined;
   try {
-    const answer = await new Promise<pg.QueryResult | pg.QueryResult[]>((resolve, reject) =>
-      client.query(
-        new BatchQuery(statements, (error, results) => (error ? reject(error) : resolve(results))),
-      ),
-    );
-    const results = Array.isArray(answer) ? answer : [answer];
-    if (results.length !== statements.length)
-      throw new Error(`${statements.length} statements gave ${results.length} results`);
-    const parsed = preparedOn(client.connection);
-    for (const s of statements) parsed[s.name] = s.text;
-    return results.map((result) => result.rows);
+    return await sendBatch(client, statements);
   } catch (error) {
     failure = error as Error;
     throw error;
   } finally {
     release(failure);
+  }
+}
+
+const BEGIN = { name: 'tx.begin', text: 'BEGIN', values: [], read: () => undefined } as const;
+const COMMIT = { name: 'tx.commit', text: 'COMMIT', values: [], read: () => undefined } as const;
+
+/**
+ * A transaction on one connection whose statements go in batches, one round trip each: for
+ * work whose later statements depend on what earlier ones read (read in one batch, compute,
+ * write and commit in the next) and that must still hold its locks in between.
+ */
+export interface BatchedTransaction {
+  /**
+   * Runs `statements` in the transaction in one round trip and returns each one's rows.
+   * With `commit`, the transaction commits in the same round trip (nothing may run after).
+   */
+  run(statements: readonly Statement<unknown>[], options?: { commit?: boolean }): Promise<Row[][]>;
+}
+
+/**
+ * Runs `work` in one transaction on a connection of `pool`, its statements sent in batches
+ * (BatchedTransaction): BEGIN goes with the first batch, COMMIT with the batch that asks for
+ * it, or on its own after `work` when none did. If `work` or a batch fails the transaction
+ * is rolled back; a connection whose batch failed leaves the pool (as in runBatch), and
+ * closing it rolls the transaction back.
+ */
+export async function inBatchedTransaction<T>(
+  pool: pg.Pool,
+  work: (tx: BatchedTransaction) => Promise<T>,
+): Promise<T> {
+  const { client, release } = await checkOut(pool);
+  let state = 'idle' as 'idle' | 'open' | 'committed';
+  let broken: Error | undefined;
+  const tx: BatchedTransaction = {
+    async run(statements, options = {}) {
+      if (state === 'committed') throw new Error('the batched transaction has already committed');
+      const all = [
+        ...(state === 'idle' ? [BEGIN] : []),
+        ...statements,
+        ...(options.commit ? [COMMIT] : []),
+      ];
+      const begun = state === 'idle';
+      state = options.commit ? 'committed' : 'open';
+      try {
+        const rows = await sendBatch(client, all);
+        return rows.slice(begun ? 1 : 0, begun ? 1 + statements.length : statements.length);
+      } catch (error) {
+        broken = error as Error;
+        throw error;
+      }
+    },
+  };
+  try {
+    const result = await work(tx);
+    if (state === 'open') await tx.run([], { commit: true });
+    return result;
+  } catch (error) {
+    if (!broken && state === 'open')
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+    throw error;
+  } finally {
+    release(broken);
   }
 }
