@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Checkpoint, CheckpointKind, LedgerEntry } from '@tenantry/audit-ledger';
-import { Sql, TenantTransactions, type PreparedStatement } from '@tenantry/persistence';
+import {
+  setTenantStatement,
+  Sql,
+  statement,
+  TenantTransactions,
+  type BatchedTransaction,
+  type PreparedStatement,
+  type Row,
+} from '@tenantry/persistence';
 import type { EntityManager } from 'typeorm';
 
 /** A row of `audit_events` as the ledger reads it: every hashed field, exactly as stored. */
@@ -242,6 +250,47 @@ const APPEND_SQL = `
   INSERT INTO audit_tenants (tenant_id, head_seq) VALUES ($1, $2)
   ON CONFLICT (tenant_id) DO UPDATE SET head_seq = EXCLUDED.head_seq`;
 
+const APPEND: PreparedStatement = { name: 'audit-ledger.append', text: APPEND_SQL };
+
+/**
+ * Makes the rest of the transaction run as the tenant (row-level security) and takes the
+ * tenant's chain lock until it ends: no other writer (another audit instance) appends to
+ * this chain meanwhile. $1 is the tenant.
+ */
+const LOCK_CHAIN: PreparedStatement = {
+  name: 'audit-ledger.lock-chain',
+  text: `SELECT set_config('app.tenant_id', $1, true), pg_advisory_xact_lock(${CHAIN_LOCK}, hashtext($1))`,
+};
+
+/**
+ * The chain's head, which of the ids $2 the chain already holds (redeliveries, retries),
+ * and, for a chain with no entry, whether it was purged (`audit_purged_chains`). $1 is the
+ * tenant.
+ */
+const HEAD_AND_STORED: PreparedStatement = {
+  name: 'audit-ledger.head-and-stored',
+  text: `SELECT h.seq::text AS seq, encode(h.hash, 'hex') AS hash,
+                ARRAY(SELECT id::text FROM audit_events WHERE tenant_id = $1 AND id = ANY($2::uuid[])) AS stored,
+                h.seq IS NULL AND EXISTS (SELECT 1 FROM audit_purged_chains
+                                           WHERE chain_hash = ${PURGED_CHAIN_HASH}) AS purged
+           FROM (SELECT 1) AS one LEFT JOIN audit_heads h ON h.tenant_id = $1`,
+};
+
+/** A chain as its append found it, under its lock. */
+export interface ChainState {
+  head: ChainHead;
+  /** The ids asked about that the chain already holds. */
+  stored: Set<string>;
+  /** The chain has no entry because it was purged (its tenant deleted): nothing may start it again. */
+  purged: boolean;
+}
+
+/** A tenant's chained entries to append (in seq order, after the head). */
+export interface ChainAppend {
+  tenantId: string;
+  entries: NewLedgerEntry[];
+}
+
 /**
  * The ledger's tables: `audit_events` as a chain (append and reads in seq order),
  * `audit_leaves`, `audit_heads`, `audit_checkpoints` and the platform-level
@@ -256,57 +305,60 @@ export class LedgerRepository {
     @Inject(Sql) private readonly sql: Sql,
   ) {}
 
-  /** A transaction with no tenant set; `switchToChain` then makes it a tenant's. */
+  /** A transaction with no tenant set (platform-level work, e.g. the sealer's). */
   inTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.tx.runGlobal(work);
   }
 
   /**
-   * Makes the rest of the transaction run as `tenantId` (row-level security) and takes the
-   * tenant's chain lock until it ends: no other writer (another audit instance) appends
-   * to this chain meanwhile. Take them in a fixed order (by tenant id) to never deadlock.
+   * A transaction whose statements go in batches, one round trip each: an append locks and
+   * reads every chain of its batch in one (`lockChains`), and writes them all and commits
+   * in the next (`appendChains`), whatever the number of tenants.
    */
-  async switchToChain(manager: EntityManager, tenantId: string): Promise<void> {
-    await manager.query(
-      `SELECT set_config('app.tenant_id', $1, true), pg_advisory_xact_lock(${CHAIN_LOCK}, hashtext($1))`,
-      [tenantId],
-    );
+  inBatches<T>(work: (tx: BatchedTransaction) => Promise<T>): Promise<T> {
+    return this.tx.inBatches(work);
   }
 
   /**
-   * The chain's head, which of `ids` the chain already holds (redeliveries, retries), and,
-   * for a chain with no entry, whether it was purged (`audit_purged_chains`).
+   * Takes each chain's lock (in the order given: sort by tenant id, so that two writers
+   * never deadlock) and reads its state under it, asking which of `ids` it already holds;
+   * one round trip for all of them.
    */
-  async headAndStored(
-    manager: EntityManager,
-    tenantId: string,
-    ids: string[],
-  ): Promise<{ head: ChainHead; stored: Set<string>; purged: boolean }> {
-    const [row] = (await manager.query(
-      `SELECT h.seq::text AS seq, encode(h.hash, 'hex') AS hash,
-              ARRAY(SELECT id::text FROM audit_events WHERE tenant_id = $1 AND id = ANY($2::uuid[])) AS stored,
-              h.seq IS NULL AND EXISTS (SELECT 1 FROM audit_purged_chains
-                                         WHERE chain_hash = ${PURGED_CHAIN_HASH}) AS purged
-         FROM (SELECT 1) AS one LEFT JOIN audit_heads h ON h.tenant_id = $1`,
-      [tenantId, ids],
-    )) as { seq: string | null; hash: string | null; stored: string[]; purged: boolean }[];
-    return {
-      head: { seq: row?.seq ? Number(row.seq) : 0, hash: row?.hash ?? null },
-      stored: new Set(row?.stored ?? []),
-      purged: row?.purged === true,
-    };
+  async lockChains(
+    tx: BatchedTransaction,
+    chains: { tenantId: string; ids: string[] }[],
+  ): Promise<ChainState[]> {
+    const rows = await tx.run(
+      chains.flatMap(({ tenantId, ids }) => [
+        statement(LOCK_CHAIN, [tenantId]),
+        statement(HEAD_AND_STORED, [tenantId, ids]),
+      ]),
+    );
+    return chains.map((_, i) => toChainState(rows[2 * i + 1]!));
   }
 
-  /** Appends a tenant's chained entries (in seq order, after the head) and moves the head, in one statement. */
-  async append(manager: EntityManager, tenantId: string, entries: NewLedgerEntry[]): Promise<void> {
-    const last = entries[entries.length - 1];
-    if (!last) return;
-    await manager.query(APPEND_SQL, [
-      tenantId,
-      String(last.entry.seq),
-      last.entry.hash,
-      ...APPEND_COLUMNS.map(([, , value]) => entries.map(value)),
-    ]);
+  /**
+   * Appends each tenant's chained entries and moves its head (one statement per tenant, run
+   * as that tenant), and commits: one round trip for all of them.
+   */
+  async appendChains(tx: BatchedTransaction, appends: ChainAppend[]): Promise<void> {
+    await tx.run(
+      appends
+        .filter(({ entries }) => entries.length > 0)
+        .flatMap(({ tenantId, entries }) => {
+          const last = entries[entries.length - 1]!;
+          return [
+            setTenantStatement(tenantId),
+            statement(APPEND, [
+              tenantId,
+              String(last.entry.seq),
+              last.entry.hash,
+              ...APPEND_COLUMNS.map(([, , value]) => entries.map(value)),
+            ]),
+          ];
+        }),
+      { commit: true },
+    );
   }
 
   /** Tenants whose chain grew since their last checkpoint, by id after `after` (platform-level). */
@@ -561,4 +613,14 @@ export class LedgerRepository {
       return row ? toCheckpoint(row) : null;
     });
   }
+}
+
+function toChainState(rows: Row[]): ChainState {
+  const row = rows[0] as
+    { seq: string | null; hash: string | null; stored: string[]; purged: boolean } | undefined;
+  return {
+    head: { seq: row?.seq ? Number(row.seq) : 0, hash: row?.hash ?? null },
+    stored: new Set(row?.stored ?? []),
+    purged: row?.purged === true,
+  };
 }

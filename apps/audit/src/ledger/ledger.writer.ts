@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { entryHash, GENESIS_HASH, type LedgerEntryContent } from '@tenantry/audit-ledger';
 import type { AuditEvent } from '@tenantry/contracts';
 import { genesisBefore, isTenantCreated } from './genesis.js';
-import { LedgerRepository, type NewLedgerEntry } from './ledger.repository.js';
+import { LedgerRepository, type ChainAppend, type NewLedgerEntry } from './ledger.repository.js';
 
 /** An event to append, with the JetStream sequence it came from. */
 export interface EventToAppend {
@@ -62,11 +62,13 @@ export function entryContent(
 }
 
 /**
- * Appends events to their tenants' chains: one transaction for the whole batch; per tenant
- * (in tenant id order, so that two instances never deadlock) the chain's advisory lock, the
- * head, the events the chain already holds dropped, then seq, prevHash and hash assigned
- * and everything written in one statement. Two instances never write one chain at once;
- * different tenants' batches commit independently.
+ * Appends events to their tenants' chains in one transaction for the whole batch and two
+ * round trips whatever the number of tenants: the first takes every chain's advisory lock
+ * (in tenant id order, so that two instances never deadlock) and reads its head and which
+ * of the events it already holds; then, per tenant, the held events are dropped, seq,
+ * prevHash and hash assigned, and the second round trip writes every tenant's entries (one
+ * statement each) and commits. Two instances never write one chain at once; different
+ * tenants' batches commit independently.
  *
  * A new chain opened by its tenant's `tenant.created` (the tenants service's first word
  * about a tenant it provisions) starts with the tenant's genesis entry, so that the genesis
@@ -86,27 +88,31 @@ export class LedgerWriter {
       byTenant.set(tenantId, list);
     }
     const tenants = [...byTenant.keys()].sort();
-    return this.ledger.inTransaction(async (manager) => {
-      const result: AppendResult = { appended: 0, duplicates: 0, refused: [] };
-      for (const tenantId of tenants) {
-        let items = byTenant.get(tenantId)!;
-        await this.ledger.switchToChain(manager, tenantId);
-        const { head, stored, purged } = await this.ledger.headAndStored(
-          manager,
+    return this.ledger.inBatches(async (tx) => {
+      const chains = await this.ledger.lockChains(
+        tx,
+        tenants.map((tenantId) => ({
           tenantId,
-          items.map((i) => i.event.id.toLowerCase()),
-        );
+          ids: byTenant.get(tenantId)!.map((i) => i.event.id.toLowerCase()),
+        })),
+      );
+      const result: AppendResult = { appended: 0, duplicates: 0, refused: [] };
+      const recordedAt = new Date().toISOString();
+      const appends: ChainAppend[] = [];
+      tenants.forEach((tenantId, i) => {
+        const { head, stored, purged } = chains[i]!;
+        let items = byTenant.get(tenantId)!;
         if (purged) {
-          result.refused.push(...items.map((i) => i.event.id));
-          continue;
+          result.refused.push(...items.map((item) => item.event.id));
+          return;
         }
-        const created = head.seq === 0 ? items.find((i) => isTenantCreated(i.event)) : undefined;
+        const created =
+          head.seq === 0 ? items.find((item) => isTenantCreated(item.event)) : undefined;
         if (created) {
           const genesis = genesisBefore(created.event);
-          if (!items.some((i) => i.event.id.toLowerCase() === genesis.id))
+          if (!items.some((item) => item.event.id.toLowerCase() === genesis.id))
             items = [{ event: genesis, streamSequence: created.streamSequence }, ...items];
         }
-        const recordedAt = new Date().toISOString();
         let seq = head.seq;
         let prevHash = head.hash ?? GENESIS_HASH;
         const entries: NewLedgerEntry[] = [];
@@ -123,9 +129,10 @@ export class LedgerWriter {
           entries.push({ entry: { ...content, prevHash, hash }, streamSequence });
           prevHash = hash;
         }
-        await this.ledger.append(manager, tenantId, entries);
+        appends.push({ tenantId, entries });
         result.appended += entries.length;
-      }
+      });
+      await this.ledger.appendChains(tx, appends);
       return result;
     });
   }
