@@ -1,5 +1,5 @@
 // The one definition of an audit ledger entry's bytes and hash (audit-design.md, README.md).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { decimal, hashBytes, lengthPrefixed, type CanonicalField } from './encoding.js';
 
 /** The ASCII magic that starts every canonical entry: the encoding's version. */
@@ -102,5 +102,5 @@ export function canonicalEntry(e: LedgerEntryContent): Uint8Array {
 /** SHA-256(canonicalEntry(e) ‖ prevHash) as 64 lowercase hex digits. */
 export function entryHash(e: LedgerEntryContent, prevHashHex: string): string {
   const prev = hashBytes(prevHashHex, 'prevHash');
-  return createHash('sha256').update(canonicalEntry(e)).update(prev).digest('hex');
+  return hash('sha256', lengthPrefixed(ENTRY_MAGIC, entryFields(e), prev), 'hex');
 }
