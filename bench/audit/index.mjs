@@ -32,6 +32,7 @@ import {
   verifyExport,
 } from '@tenantry/audit-ledger';
 import { Namespace } from '@tenantry/contracts';
+import { TenantTransactions } from '@tenantry/persistence';
 import { freePort, REPO_ROOT, ServiceProcess } from '@tenantry/launcher';
 import { createActiveTenant, LOCAL_INFRA, Platform } from '@tenantry/testing';
 import {
@@ -707,10 +708,6 @@ export default async function run() {
     const w = (v) => byId[`writer.${v}@${label}`]?.perSec;
     ratios[`writerChained@${label}_vs_writerUnchained`] = ratio(w('chained'), w('unchained'));
     ratios[`writerChained@${label}_vs_pgInsert`] = ratio(w('chained'), pgRate);
-    ratios[`writerChainedPrepared@${label}_vs_writerChained`] = ratio(
-      w('chained-prepared'),
-      w('chained'),
-    );
   }
   ratios.verifyChain_vs_rawSha256 = ratio(
     byId['verify.verifyChain']?.perSec,
@@ -786,9 +783,9 @@ async function pipelineStats(db, variant, tenants, fromSeq, toSeq) {
  * The audit service's own LedgerWriter (apps/audit/dist), run in this process on one `pg`
  * connection to the audit database as its app role (row-level security as in the service), batches
  * of 500 events back to back: what the writer's statements cost without NATS, the consumer or the
- * other processes. `chained` is the real append; `unchained` the bench's chaining-off append (as
- * in the bench-only service); `chained-prepared` the real append with every statement sent as a
- * named prepared statement (TypeORM sends unnamed ones, planned at every call): a what-if.
+ * other processes, through TenantTransactions on a pool of that one connection (the service's
+ * code path: named prepared statements in batches). `chained` is the real append; `unchained`
+ * the bench's chaining-off append (as in the bench-only service).
  */
 async function writerRows(database, appRole, cpuMeterOf, push, notes) {
   let modules;
@@ -803,37 +800,27 @@ async function writerRows(database, appRole, cpuMeterOf, push, notes) {
     return;
   }
   const { LedgerWriter, LedgerRepository, appendUnchained } = modules;
-  const client = await pgClient(database, appRole);
+  const pool = new pg.Pool({ connectionString: pgUrl(database, appRole), max: 1 });
   try {
     for (const tenantCount of [1, TENANTS]) {
-      for (const variant of ['chained', 'unchained', 'chained-prepared']) {
+      for (const variant of ['chained', 'unchained']) {
         let statements = 0;
-        const names = new Map();
-        const prepared = variant === 'chained-prepared';
-        // what TypeORM's EntityManager#query does for the repository: the rows of one statement
-        const manager = {
-          query: async (text, values) => {
-            statements++;
-            if (prepared && !names.has(text)) names.set(text, `bench_w${names.size}`);
-            const q = prepared ? { name: names.get(text), text, values } : { text, values };
-            return (await client.query(q)).rows;
-          },
+        let roundTrips = 0;
+        // TenantTransactions on this process's one connection, counting what the append sends
+        const transactions = new TenantTransactions({ driver: { master: pool } });
+        const counting = {
+          inBatches: (work) =>
+            transactions.inBatches((tx) =>
+              work({
+                run: (batch, options) => {
+                  roundTrips++;
+                  statements += batch.length;
+                  return tx.run(batch, options);
+                },
+              }),
+            ),
         };
-        // TenantTransactions#runGlobal: a plain transaction
-        const tx = {
-          runGlobal: async (work) => {
-            await client.query('BEGIN');
-            try {
-              const result = await work(manager);
-              await client.query('COMMIT');
-              return result;
-            } catch (error) {
-              await client.query('ROLLBACK');
-              throw error;
-            }
-          },
-        };
-        const writer = new LedgerWriter(new LedgerRepository(tx, null));
+        const writer = new LedgerWriter(new LedgerRepository(counting, null));
         if (variant === 'unchained') writer.append = appendUnchained;
         const events = eventFactory(tenantIds(tenantCount));
         let streamSequence = 0;
@@ -844,6 +831,7 @@ async function writerRows(database, appRole, cpuMeterOf, push, notes) {
           }));
         for (let i = 0; i < 3; i++) await writer.append(batch()); // warm-up
         statements = 0;
+        roundTrips = 0;
         let appended = 0;
         let batches = 0;
         const cpu0 = process.cpuUsage();
@@ -867,6 +855,7 @@ async function writerRows(database, appRole, cpuMeterOf, push, notes) {
           seconds: +seconds.toFixed(3),
           msPerBatch: +((seconds * 1000) / batches).toFixed(2),
           statementsPerBatch: +(statements / batches + 2).toFixed(1), // + BEGIN and COMMIT
+          roundTripsPerBatch: +(roundTrips / batches).toFixed(1),
           // this process's CPU per event: building rows, hashing, pg encoding and decoding
           writerCpuMsPerEvent: +((cpu.user + cpu.system) / 1000 / appended).toFixed(4),
           cpuPercent,
@@ -875,7 +864,7 @@ async function writerRows(database, appRole, cpuMeterOf, push, notes) {
       }
     }
   } finally {
-    await client.end();
+    await pool.end();
   }
 }
 

@@ -1,11 +1,13 @@
 // LedgerWriter#append with the ledger's chaining switched off, for the audit benchmark only:
-// the same batching, one transaction per batch, per-tenant row-level security and the same unnest
-// INSERT into audit_events as the real append, but no per-tenant chain lock, no head read, no
+// the same batching, one transaction per batch (sent as batches of named prepared statements, as
+// the real append's), per-tenant row-level security and the same unnest INSERT into audit_events
+// as the real append, but no per-tenant chain lock, no head read, no
 // hashes (prev_hash and hash are 32 zero bytes), no audit_leaves, audit_heads or audit_tenants
 // rows; seq is the JetStream stream sequence (unique, so the table's constraints hold) and
 // duplicates are skipped by ON CONFLICT DO NOTHING on the primary key instead of a read. Used by
 // audit-without-chaining.mjs (the service) and by the in-process writer rows of index.mjs.
 // Its rows are not a ledger (they do not verify). Never used outside bench/.
+import { setTenantStatement, statement } from '@tenantry/persistence';
 import { entryContent } from '../../apps/audit/dist/ledger/ledger.writer.js';
 
 /** The columns the real append writes (LedgerRepository's APPEND_COLUMNS), with their array types. */
@@ -53,8 +55,13 @@ const INSERT_SQL = `
     RETURNING 1
   )
   SELECT count(*)::int AS n FROM e`;
+const INSERT = { name: 'bench.audit-unchained-insert', text: INSERT_SQL };
 
-/** LedgerWriter#append with chaining off (`this` is the LedgerWriter: it uses its repository). */
+/**
+ * LedgerWriter#append with chaining off (`this` is the LedgerWriter: it uses its repository):
+ * one round trip per batch (BEGIN, per tenant its row-level security and its INSERT, COMMIT),
+ * where the real append takes two (the chains' locks and heads first).
+ */
 export async function appendUnchained(events) {
   const byTenant = new Map();
   for (const item of events) {
@@ -64,23 +71,27 @@ export async function appendUnchained(events) {
     byTenant.set(tenantId, list);
   }
   const tenants = [...byTenant.keys()].sort();
-  return this.ledger.inTransaction(async (manager) => {
-    const result = { appended: 0, duplicates: 0 };
-    for (const tenantId of tenants) {
-      const items = byTenant.get(tenantId);
-      await manager.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
-      const recordedAt = new Date().toISOString();
-      const rows = items.map(({ event, streamSequence }) => [
-        entryContent(event, streamSequence, recordedAt),
-        streamSequence,
-      ]);
-      const [{ n }] = await manager.query(INSERT_SQL, [
-        tenantId,
-        ...COLUMNS.map(([, , value]) => rows.map(([content, seq]) => value(content, seq))),
-      ]);
-      result.appended += n;
-      result.duplicates += items.length - n;
-    }
-    return result;
-  });
+  const recordedAt = new Date().toISOString();
+  const rows = await this.ledger.inBatches((tx) =>
+    tx.run(
+      tenants.flatMap((tenantId) => {
+        const contents = byTenant
+          .get(tenantId)
+          .map(({ event, streamSequence }) => [
+            entryContent(event, streamSequence, recordedAt),
+            streamSequence,
+          ]);
+        return [
+          setTenantStatement(tenantId),
+          statement(INSERT, [
+            tenantId,
+            ...COLUMNS.map(([, , value]) => contents.map(([content, seq]) => value(content, seq))),
+          ]),
+        ];
+      }),
+      { commit: true },
+    ),
+  );
+  const appended = tenants.reduce((sum, _, i) => sum + rows[2 * i + 1][0].n, 0);
+  return { appended, duplicates: events.length - appended, refused: [] };
 }
