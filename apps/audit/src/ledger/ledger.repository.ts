@@ -265,12 +265,16 @@ const LOCK_CHAIN: PreparedStatement = {
 /**
  * The chain's head, which of the ids $2 the chain already holds (redeliveries, retries),
  * and, for a chain with no entry, whether it was purged (`audit_purged_chains`). $1 is the
- * tenant.
+ * tenant. Each id is looked up on its own through the primary key (tenant_id, id) (a
+ * LATERAL … LIMIT 1 cannot become a join): `id = ANY(…)` let the plan of this prepared
+ * statement scan every entry of the tenant instead, a cost that grew with the chain.
  */
 const HEAD_AND_STORED: PreparedStatement = {
   name: 'audit-ledger.head-and-stored',
   text: `SELECT h.seq::text AS seq, encode(h.hash, 'hex') AS hash,
-                ARRAY(SELECT id::text FROM audit_events WHERE tenant_id = $1 AND id = ANY($2::uuid[])) AS stored,
+                ARRAY(SELECT u.id::text FROM unnest($2::uuid[]) AS u(id)
+                        CROSS JOIN LATERAL (SELECT 1 FROM audit_events e
+                                             WHERE e.tenant_id = $1 AND e.id = u.id LIMIT 1) AS held) AS stored,
                 h.seq IS NULL AND EXISTS (SELECT 1 FROM audit_purged_chains
                                            WHERE chain_hash = ${PURGED_CHAIN_HASH}) AS purged
            FROM (SELECT 1) AS one LEFT JOIN audit_heads h ON h.tenant_id = $1`,
