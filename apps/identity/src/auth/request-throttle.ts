@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS } from '@tenantry/runtime';
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../core/redis-script.js';
 import type { PerIpLimit } from '../passwords/password-attempts.js';
 import { orUnavailable } from '../passwords/password.errors.js';
 import { AuthErrors } from './auth.errors.js';
@@ -11,12 +12,12 @@ export const RESET_REQUESTS_PER_IP_PER_MINUTE = 10;
 export const RESET_MAILS_PER_ACCOUNT_PER_HOUR = 5;
 
 /** KEYS: counter; ARGV: window seconds. A fixed window: {count in it, seconds left}. */
-const HIT = `
+const HIT = new RedisScript(`
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('TTL', KEYS[1])
 if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {n, ttl}`;
+return {n, ttl}`);
 
 /** Counters in Redis (fixed windows) that throttle requests per IP or per account; fail closed. */
 @Injectable()
@@ -32,7 +33,7 @@ export class RequestThrottle {
   ): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
     const [count, ttl] = await orUnavailable(
       () =>
-        this.redis.eval(HIT, 1, throttleKey(bucket, key), windowSeconds) as Promise<
+        HIT.run(this.redis, [throttleKey(bucket, key)], [windowSeconds]) as Promise<
           [number, number]
         >,
     );

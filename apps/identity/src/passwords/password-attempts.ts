@@ -4,6 +4,7 @@ import type { AppError } from '@tenantry/contracts';
 import type { Redis } from 'ioredis';
 import { auditEvent, principalActor } from '../core/audit.js';
 import { AuditWriter } from '../core/audit-writer.js';
+import { RedisScript } from '../core/redis-script.js';
 import { sha256Hex } from '../core/secret-token.js';
 import { beforeVerification, type LockoutRules } from './lockout.js';
 import { AttemptErrors, orUnavailable } from './password.errors.js';
@@ -16,7 +17,7 @@ import { AttemptErrors, orUnavailable } from './password.errors.js';
  * (the key expires a minute after the last one, should a process die mid-check) and gets
  * {failures, in flight}; the caller takes it back when it may not go on.
  */
-const BEGIN = `
+const BEGIN = new RedisScript(`
 if #KEYS == 4 then
   local hits = redis.call('INCR', KEYS[4])
   if hits == 1 then redis.call('EXPIRE', KEYS[4], ARGV[2]) end
@@ -31,18 +32,18 @@ if ttl > 0 then return {-1, ttl} end
 local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
 local inFlight = redis.call('INCR', KEYS[2])
 redis.call('PEXPIRE', KEYS[2], 60000)
-return {failures, inFlight}`;
+return {failures, inFlight}`);
 
 /** KEYS: in flight. One attempt leaves the check (never below zero). */
-const LEAVE = `
+const LEAVE = new RedisScript(`
 if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then return redis.call('DECR', KEYS[1]) end
-return 0`;
+return 0`);
 
 /**
  * KEYS: failures, in flight, lock; ARGV: window seconds, threshold, lock ms. The attempt
  * leaves the check as a failure; the threshold-th failure locks (1 when this call locked).
  */
-const FAIL = `
+const FAIL = new RedisScript(`
 if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
 local failures = redis.call('INCR', KEYS[1])
 if failures == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
@@ -51,13 +52,13 @@ if failures >= tonumber(ARGV[2]) then
   redis.call('DEL', KEYS[1])
   if set then return 1 end
 end
-return 0`;
+return 0`);
 
 /** KEYS: failures, in flight, lock. A successful sign-in leaves the check, and the count starts again. */
-const SUCCEED = `
+const SUCCEED = new RedisScript(`
 if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
 redis.call('DEL', KEYS[1], KEYS[3])
-return 1`;
+return 1`);
 
 /**
  * A per-IP limit that `begin` counts the request against in the same round trip, before the
@@ -111,8 +112,8 @@ export class PasswordAttempts {
     const [failures, second] = await orUnavailable(
       () =>
         (perIp
-          ? this.redis.eval(BEGIN, 4, ...keys(subject), perIp.key, perIp.limit, perIp.windowSeconds)
-          : this.redis.eval(BEGIN, 3, ...keys(subject))) as Promise<[number, number]>,
+          ? BEGIN.run(this.redis, [...keys(subject), perIp.key], [perIp.limit, perIp.windowSeconds])
+          : BEGIN.run(this.redis, keys(subject))) as Promise<[number, number]>,
     );
     if (failures === -2) throw perIp!.refusal(second);
     const decision = beforeVerification(
@@ -136,14 +137,11 @@ export class PasswordAttempts {
   ): Promise<void> {
     const locked = await orUnavailable(
       () =>
-        this.redis.eval(
-          FAIL,
-          3,
-          ...keys(subject),
+        FAIL.run(this.redis, keys(subject), [
           rules.lockoutWindowSeconds,
           rules.lockoutThreshold,
           rules.lockoutDurationSeconds * 1000,
-        ) as Promise<number>,
+        ]) as Promise<number>,
     );
     if (locked === 1) await this.auditLock(subject, rules);
   }
@@ -155,7 +153,7 @@ export class PasswordAttempts {
 
   /** Leaves the check signed in: the count starts again and any lock ends. */
   async succeeded(subject: AttemptSubject): Promise<void> {
-    await orUnavailable(() => this.redis.eval(SUCCEED, 3, ...keys(subject)));
+    await orUnavailable(() => SUCCEED.run(this.redis, keys(subject)));
   }
 
   /** Outside any check (a password reset): the count starts again and any lock ends. */
@@ -165,7 +163,7 @@ export class PasswordAttempts {
   }
 
   private async leave(subject: AttemptSubject): Promise<void> {
-    await orUnavailable(() => this.redis.eval(LEAVE, 1, keys(subject)[1]));
+    await orUnavailable(() => LEAVE.run(this.redis, [keys(subject)[1]]));
   }
 
   private async auditLock(subject: AttemptSubject, rules: LockoutRules): Promise<void> {
