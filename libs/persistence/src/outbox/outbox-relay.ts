@@ -8,7 +8,9 @@ import {
 } from '@tenantry/messaging';
 import type pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { checkOut } from '../pool-client.js';
+import { inBatchedTransaction } from '../statement-batch.js';
+import { statement } from '../statements.js';
+import type { PreparedStatement } from '../sql.js';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
 interface OutboxRow {
@@ -33,6 +35,12 @@ export interface OutboxRelayOptions {
 }
 
 const encoder = new TextEncoder();
+
+/** Takes the oldest rows (at most $1) that no other relay has locked: deleted, in the open transaction. */
+const TAKE: PreparedStatement = {
+  name: 'outbox.take',
+  text: 'DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING seq, msg_id, subject, payload, context',
+};
 
 /**
  * Publishes committed outbox rows to JetStream and deletes them once JetStream
@@ -78,27 +86,18 @@ export class OutboxRelay {
    * Publishes one batch; returns how many rows were published. Two round trips: the rows
    * are taken (locked and deleted, in a transaction left open) in one, and that
    * transaction commits in the other once JetStream acked every row; a failed publish
-   * rolls back, and the rows stay.
+   * rolls back, and the rows stay. The statement is a named prepared one (parsed once
+   * per connection), sent with its BEGIN in one write.
    */
   async flushOnce(): Promise<number> {
     const pool = (this.dataSource.driver as PostgresDriver).master as pg.Pool;
-    const { client, release } = await checkOut(pool);
-    let unusable: Error | undefined;
-    try {
-      const [, taken] = (await client.query(
-        `BEGIN; DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ${this.batchSize} FOR UPDATE SKIP LOCKED) RETURNING seq, msg_id, subject, payload, context`,
-      )) as unknown as [pg.QueryResult, pg.QueryResult<OutboxRow>];
-      const rows = taken.rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+    return inBatchedTransaction(pool, async (tx) => {
+      const [taken] = await tx.run([statement(TAKE, [this.batchSize])]);
+      const rows = (taken as unknown as OutboxRow[]).sort((a, b) => Number(a.seq) - Number(b.seq));
       await this.publish(rows);
-      await client.query('COMMIT');
+      await tx.run([], { commit: true });
       return rows.length;
-    } catch (error) {
-      // The rows stay. A connection that cannot even roll back leaves the pool.
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (unusable = rollbackError));
-      throw error;
-    } finally {
-      release(unusable);
-    }
+    });
   }
 
   private async publish(rows: OutboxRow[]): Promise<void> {
