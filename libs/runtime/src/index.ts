@@ -15,6 +15,7 @@ export {
   type ReadinessCheck,
 } from './health/readiness.js';
 export { HealthService } from './health/health.service.js';
+export { uuidv7 } from './ids/uuid-v7.js';
 export { createLogger, NestPinoLogger, QUIET_PATHS } from './logging/logger.js';
 export { REDIS } from './redis/redis.module.js';
 export { ServiceModule, type ServiceModuleOptions } from './service.module.js';

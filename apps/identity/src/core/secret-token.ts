@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '@tenantry/runtime';
 
 /** `<uuid>.<secret>`: the secret is 32 random bytes in base64url (43 characters). */
 const SECRET_TOKEN =

@@ -15,7 +15,7 @@ import {
   type OutboxMessage,
   type Statement,
 } from '@tenantry/persistence';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '@tenantry/runtime';
 import type { EntityManager } from 'typeorm';
 import { auditEvent } from '../core/audit.js';
 import { issueSecretToken, secretMatches } from '../core/secret-token.js';

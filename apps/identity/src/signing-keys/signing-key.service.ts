@@ -10,7 +10,7 @@ import { messageContext } from '@tenantry/messaging';
 import { addToOutbox, Outbox, outboxEvent, TenantTransactions } from '@tenantry/persistence';
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair } from 'jose';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '@tenantry/runtime';
 import { auditEvent } from '../core/audit.js';
 import { InjectIdentitySettings, type IdentitySettings } from '../identity.settings.js';
 import { SigningKeyEntity } from './signing-key.entity.js';

@@ -6,7 +6,7 @@ import {
   type AuditEvent,
 } from '@tenantry/contracts';
 import { messageContext, type MessageContext } from '@tenantry/messaging';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '@tenantry/runtime';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import type { z } from 'zod';
 import type { PreparedStatement } from '../sql.js';
@@ -66,6 +66,7 @@ export function outboxAuditFact(
   context = messageContext.current(),
 ): OutboxMessage {
   const actor = parseActor(context?.actor) ?? { type: 'service' as const, id: fact.service };
+  const traceId = traceIdOf(context?.traceparent);
   return outboxAudit(
     {
       schemaVersion: 1,
@@ -78,7 +79,7 @@ export function outboxAuditFact(
       actor,
       ...(fact.target ? { target: fact.target } : {}),
       ...(context?.requestId ? { requestId: context.requestId } : {}),
-      ...(traceIdOf(context?.traceparent) ? { traceId: traceIdOf(context?.traceparent) } : {}),
+      ...(traceId ? { traceId } : {}),
       ...(fact.data ? { data: fact.data } : {}),
     },
     context && { ...context, tenantId: fact.tenantId },
