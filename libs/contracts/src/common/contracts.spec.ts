@@ -408,4 +408,15 @@ describe('jsonObject()', () => {
     ]);
     expect(issuesOf(data, [])).toEqual(['must be a JSON object']);
   });
+
+  it('counts the size in UTF-8 bytes, as TextEncoder encodes the JSON', () => {
+    const sized = (text: string) => new TextEncoder().encode(JSON.stringify({ s: text })).length;
+    for (const unit of ['é', '€', '😀', 'a']) {
+      let text = '';
+      while (sized(text + unit) <= 1024) text += unit;
+      expect(sized(text)).toBeLessThanOrEqual(1024);
+      expect(issuesOf(data, { s: text })).toEqual([]);
+      expect(issuesOf(data, { s: text + unit })).toEqual(['must be at most 1024 bytes as JSON']);
+    }
+  });
 });

@@ -86,31 +86,66 @@ function unstorable(text: string): boolean {
 /**
  * The first problem in a JSON value, with its path: a string or key that cannot be
  * stored (PostgreSQL jsonb refuses NUL and lone surrogates), or nesting deeper than
- * MAX_JSON_DEPTH. Iterative, so a hostile depth cannot overflow the stack.
+ * MAX_JSON_DEPTH. The walk goes no deeper than that bound, so a hostile depth cannot
+ * overflow the stack. An object's keys are checked before its values, its values last
+ * first; `path` is the one array of the walk, copied only for the problem it reports.
  */
-function jsonProblem(root: unknown): { path: (string | number)[]; message: string } | null {
-  const pending: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
-  while (pending.length) {
-    const { value, path } = pending.pop()!;
-    if (typeof value === 'string') {
-      if (unstorable(value))
-        return { path, message: 'must not contain NUL characters or lone surrogates' };
-    } else if (value && typeof value === 'object') {
-      if (path.length >= MAX_JSON_DEPTH)
-        return { path, message: `must not be nested more than ${MAX_JSON_DEPTH} levels deep` };
-      for (const [key, inner] of Object.entries(value)) {
-        const at = Array.isArray(value) ? Number(key) : key;
-        if (unstorable(key))
-          return {
-            path: [...path, at],
-            message: 'must not have keys with NUL characters or lone surrogates',
-          };
-        pending.push({ value: inner, path: [...path, at] });
-      }
-    }
+function jsonProblem(
+  value: unknown,
+  path: (string | number)[] = [],
+): { path: (string | number)[]; message: string } | null {
+  if (typeof value === 'string') {
+    return unstorable(value)
+      ? { path: [...path], message: 'must not contain NUL characters or lone surrogates' }
+      : null;
+  }
+  if (!value || typeof value !== 'object') return null;
+  if (path.length >= MAX_JSON_DEPTH)
+    return {
+      path: [...path],
+      message: `must not be nested more than ${MAX_JSON_DEPTH} levels deep`,
+    };
+  const keys = Object.keys(value);
+  const array = Array.isArray(value);
+  for (const key of keys) {
+    if (unstorable(key))
+      return {
+        path: [...path, array ? Number(key) : key],
+        message: 'must not have keys with NUL characters or lone surrogates',
+      };
+  }
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
+    path.push(array ? Number(key) : key);
+    const problem = jsonProblem((value as Record<string, unknown>)[key], path);
+    path.pop();
+    if (problem) return problem;
   }
   return null;
 }
+
+/**
+ * Whether `text` takes more than `max` bytes in UTF-8 as TextEncoder encodes it (a lone
+ * surrogate as U+FFFD), counted without encoding it: each UTF-16 code unit takes 1 to 3
+ * bytes, so most texts are decided by their length alone.
+ */
+function utf8LengthOver(text: string, max: number): boolean {
+  if (text.length > max) return true;
+  if (text.length * 3 <= max) return false;
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code <= 0xdbff && code >= 0xd800 && isLowSurrogate(text.charCodeAt(i + 1))) {
+      bytes += 2; // a surrogate pair: 4 bytes for its 2 code units
+      i++;
+    } else bytes += 2;
+  }
+  return bytes > max;
+}
+
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 
 /** A JSON object of free shape (event data, metadata) whose strings can all be stored. */
 export function jsonObject(maxBytes = 64 * 1024) {
@@ -119,7 +154,7 @@ export function jsonObject(maxBytes = 64 * 1024) {
     .superRefine((value, ctx) => {
       const problem = jsonProblem(value);
       if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
-      else if (new TextEncoder().encode(JSON.stringify(value)).length > maxBytes)
+      else if (utf8LengthOver(JSON.stringify(value), maxBytes))
         ctx.addIssue({ code: 'custom', message: `must be at most ${maxBytes} bytes as JSON` });
     });
 }
