@@ -1,9 +1,9 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Logger } from '@nestjs/common';
 import { ContractValidationError, type AuditEvent } from '@tenantry/contracts';
 import type { MessageContext } from '@tenantry/messaging';
 import { decisionAuditEvent, shouldAudit, type Decision } from '@tenantry/policy-engine';
 import { Counter, Gauge, register } from 'prom-client';
-import { v7 as uuidv7 } from 'uuid';
 
 export interface DecisionAuditorOptions {
   /** Events held while NATS does not take them; beyond, new ones are dropped (counted). Default 10 000. */

@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   parseActor,
@@ -6,7 +7,6 @@ import {
   type AuditSeverity,
 } from '@tenantry/contracts';
 import { EventPublisher, messageContext } from '@tenantry/messaging';
-import { v7 as uuidv7 } from 'uuid';
 import { AuditSearchErrors } from './audit-search.errors.js';
 
 /** A read of the audit log, to be recorded in the tenant's own chain. */

@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import {
   Inject,
   Injectable,
@@ -7,7 +8,6 @@ import {
 } from '@nestjs/common';
 import { leafHash, signCheckpoint, type Checkpoint } from '@tenantry/audit-ledger';
 import type { EntityManager } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
 import { InjectLedgerSettings, type LedgerSettings } from './ledger.settings.js';
 import { LedgerRepository, type StoredCheckpoint } from './ledger.repository.js';
 import { MerkleFrontier, restoreFrontier } from './merkle-frontier.js';

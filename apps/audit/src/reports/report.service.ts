@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import type {
   AccessReviewReport,
@@ -16,7 +17,6 @@ import type {
   User,
 } from '@tenantry/contracts';
 import { NatsService } from '@tenantry/messaging';
-import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { ReportAuditor } from './report.auditor.js';
 import { ReportErrors } from './report.errors.js';

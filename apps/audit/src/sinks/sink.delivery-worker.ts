@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import {
   Inject,
   Injectable,
@@ -6,7 +7,6 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
 import { SinkDeadLetterEntity } from './sink.entity.js';
 import { deliver, judge, retryDelaySeconds } from './sink.format.js';
 import { SinkRepository, type DueSink } from './sink.repository.js';

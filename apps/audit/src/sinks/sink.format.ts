@@ -1,7 +1,7 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { createHmac } from 'node:crypto';
 import { AuditWebhookHeaders, type AuditSinkEntry } from '@tenantry/contracts';
 import type { SinkEntity } from './sink.entity.js';
-import { v7 as uuidv7 } from 'uuid';
 import { post, SinkTransportError, type SinkRequest, type SinkResponse } from './sink.transport.js';
 import { isAllowedOrigin } from './sink.url-guard.js';
 

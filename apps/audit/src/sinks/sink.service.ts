@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
@@ -16,7 +17,6 @@ import {
   type RpcResponse,
 } from '@tenantry/contracts';
 import { EventPublisher, messageContext } from '@tenantry/messaging';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { SinkEntity, type SinkDeadLetterEntity } from './sink.entity.js';
 import { SinkErrors } from './sink.errors.js';

@@ -1,10 +1,10 @@
+import { uuidv7 } from '@tenantry/runtime';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@tenantry/contracts';
 import { messageContext, newContext } from '@tenantry/messaging';
 import { errorCodes, type FastifyError, type FastifyRequest } from 'fastify';
-import { v7 as uuidv7 } from 'uuid';
 import { parseJsonBody } from './json-body.js';
 import { toProblem } from './problem-details.js';
 import { RouteTable } from './route-table.js';

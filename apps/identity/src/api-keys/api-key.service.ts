@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import {
   Inject,
@@ -23,7 +24,6 @@ import {
 } from '@tenantry/contracts';
 import { messageContext, newContext, type MessageContext } from '@tenantry/messaging';
 import { Outbox, outboxAuditFact, outboxEvent, type OutboxMessage } from '@tenantry/persistence';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { CredentialLookupRepository } from '../credential-lookup/credential-lookup.repository.js';
 import { ApiKeyEntity } from './api-key.entity.js';

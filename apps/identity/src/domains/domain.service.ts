@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -14,7 +15,6 @@ import {
 } from '@tenantry/contracts';
 import { messageContext } from '@tenantry/messaging';
 import { Outbox, outboxAuditFact, type OutboxMessage } from '@tenantry/persistence';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { DnsResolver } from './dns-resolver.js';
 import { domainOrNull, isFreeMailDomain, normalizeDomain } from './domain-name.js';

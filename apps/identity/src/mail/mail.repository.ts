@@ -1,5 +1,5 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Injectable } from '@nestjs/common';
-import { v7 as uuidv7 } from 'uuid';
 import type { EntityManager } from 'typeorm';
 
 /** A plain-text mail to one recipient. */

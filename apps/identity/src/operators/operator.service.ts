@@ -1,7 +1,7 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppError, PLATFORM_TENANT_ID, Roles } from '@tenantry/contracts';
 import { addToOutbox, Outbox, TenantTransactions } from '@tenantry/persistence';
-import { v7 as uuidv7 } from 'uuid';
 import { AuthSettingsService } from '../auth-settings/auth-settings.service.js';
 import { auditEvent } from '../core/audit.js';
 import { normalizeEmail } from '../core/email.js';

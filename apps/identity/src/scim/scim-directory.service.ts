@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   Cursor,
@@ -16,7 +17,6 @@ import {
 } from '@tenantry/contracts';
 import { messageContext } from '@tenantry/messaging';
 import { addToOutbox, Outbox, TenantTransactions, type OutboxMessage } from '@tenantry/persistence';
-import { v7 as uuidv7 } from 'uuid';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { auditEvent } from '../core/audit.js';

@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   ScimSchemas,
@@ -7,7 +8,6 @@ import {
   type ScimRpc,
 } from '@tenantry/contracts';
 import { addToOutbox, Outbox, TenantTransactions, type OutboxMessage } from '@tenantry/persistence';
-import { v7 as uuidv7 } from 'uuid';
 import type { EntityManager } from 'typeorm';
 import { auditEvent } from '../core/audit.js';
 import { UserRepository } from '../users/user.repository.js';

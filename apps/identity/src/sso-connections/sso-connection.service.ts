@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { X509Certificate } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { generateServiceProviderMetadata } from '@node-saml/passport-saml';
@@ -10,7 +11,6 @@ import {
   type SsoConnectionRpc,
 } from '@tenantry/contracts';
 import { Outbox, type OutboxMessage } from '@tenantry/persistence';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { auditEvent } from '../core/audit.js';
 import { CredentialLookupRepository } from '../credential-lookup/credential-lookup.repository.js';

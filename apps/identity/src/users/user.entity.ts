@@ -1,6 +1,6 @@
+import { uuidv7 } from '@tenantry/runtime';
 import type { User } from '@tenantry/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
 
 /** A user of one tenant, or a platform operator (a user of PLATFORM_TENANT_ID). */
 @Entity('users')

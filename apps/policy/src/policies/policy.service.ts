@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import type {
   CreatePolicyRequestSchema,
@@ -6,7 +7,6 @@ import type {
   UpdatePolicyRequestSchema,
 } from '@tenantry/contracts';
 import type { DenyRule } from '@tenantry/policy-engine';
-import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { compact, pageById } from '../core/paging.js';
 import { TenantPolicyService } from '../tenant-policies/tenant-policy.service.js';

@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import type {
   CreateRoleBindingRequestSchema,
@@ -5,7 +6,6 @@ import type {
   RoleBinding,
 } from '@tenantry/contracts';
 import type { Binding } from '@tenantry/policy-engine';
-import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { compact, pageById } from '../core/paging.js';
 import { TenantPolicyService } from '../tenant-policies/tenant-policy.service.js';

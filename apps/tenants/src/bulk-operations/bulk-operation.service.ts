@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   AppError,
@@ -11,7 +12,6 @@ import {
   type RpcPayload,
 } from '@tenantry/contracts';
 import { messageContext, newContext } from '@tenantry/messaging';
-import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
 import { ParticipantClient } from '../provisioning/participant.client.js';
 import { ProvisioningRepository } from '../provisioning/provisioning.repository.js';

@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import {
   Cursor,
@@ -8,7 +9,6 @@ import {
 } from '@tenantry/contracts';
 import { Outbox, outboxAuditFact, type OutboxMessage } from '@tenantry/persistence';
 import type { EntityManager } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { TenantDataRemovers } from '../tenants/tenant-data.js';
 import { TenantErrors } from '../tenants/tenant.errors.js';

@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   type CreateTenantRequest,
@@ -6,7 +7,6 @@ import {
 } from '@tenantry/contracts';
 import { messageContext } from '@tenantry/messaging';
 import { Outbox, TenantTransactions } from '@tenantry/persistence';
-import { v7 as uuidv7 } from 'uuid';
 import { TenantQueues } from '../queues/tenant-queues.js';
 import { TemplateService, type RenderTemplateRequest } from '../templates/template.service.js';
 import { TenantDataRemovers } from '../tenants/tenant-data.js';

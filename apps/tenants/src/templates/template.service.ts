@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   PLATFORM_TENANT_ID,
@@ -7,7 +8,6 @@ import {
   type TenantTemplate,
 } from '@tenantry/contracts';
 import { Outbox, outboxAuditFact, type OutboxMessage } from '@tenantry/persistence';
-import { v7 as uuidv7 } from 'uuid';
 import { TenantService } from '../tenants/tenant.service.js';
 import { renderTemplate, templateProblems } from './template-render.js';
 import { TemplateEntity } from './template.entity.js';

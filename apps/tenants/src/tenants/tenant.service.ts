@@ -1,3 +1,4 @@
+import { uuidv7 } from '@tenantry/runtime';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   Cursor,
@@ -18,7 +19,6 @@ import {
 import { messageContext } from '@tenantry/messaging';
 import { Outbox, outboxAuditFact, outboxEvent, type OutboxMessage } from '@tenantry/persistence';
 import type { EntityManager } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { TenantAccessPublisher } from '../access/tenant-access.publisher.js';
 import type { PlanEntity } from '../plans/plan.entity.js';
