@@ -69,6 +69,10 @@ const AUDIT_CPUS = process.env.BENCH_AUDIT_CPUS || SERVER_CPU;
 /** The audit consumer's batch (AuditEventConsumer batchSize): the plain insert's statement size. */
 const INSERT_BATCH = 500;
 const POLL_MS = 50;
+/** Events of the scale-out (drain) rows' backlog. */
+const SCALE_BACKLOG = positiveNumber('BENCH_AUDIT_BACKLOG', 80_000);
+/** `BENCH_AUDIT_SCALE_ONLY=1` runs the baselines and two rounds of the scale-out rows alone (a quick look). */
+const SCALE_ONLY = process.env.BENCH_AUDIT_SCALE_ONLY === '1';
 /** A pipeline row gives up when nothing was committed for this long (well above ack_wait). */
 const STALL_MS = 45_000;
 const WARMUP_EVENTS = 1_000;
@@ -156,7 +160,7 @@ export default async function run() {
 
     // ---------------------------------------------------------------- audit instances
     const instances = []; // { process, kind }
-    const startInstance = async (kind) => {
+    const startInstance = async (kind, cpuList = AUDIT_CPUS) => {
       let proc;
       if (kind === 'chained' && !instances.some((i) => i.process === platform.service('audit'))) {
         proc = platform.service('audit'); // the platform's own (already running at first)
@@ -173,9 +177,9 @@ export default async function run() {
         proc.stopOnCleanup = onCleanup(`${kind} audit instance`, () => proc.stop());
         proc.start();
       }
+      instances.push({ process: proc, kind }); // at once: a concurrent start must not reuse it
       await proc.waitReady(90_000);
-      pin(proc.pid, AUDIT_CPUS);
-      instances.push({ process: proc, kind });
+      pin(proc.pid, cpuList);
     };
     const stopInstances = async () => {
       for (const { process: proc } of instances.splice(0)) {
@@ -474,7 +478,7 @@ export default async function run() {
     await pgBaseline(1);
 
     log('\nthe ledger writer in this process (no NATS, no service)');
-    await writerRows(ns.database('audit'), appRole, cpu, push, notes);
+    if (!SCALE_ONLY) await writerRows(ns.database('audit'), appRole, cpu, push, notes);
 
     // ---------------------------------------------------------------- the pipeline
     const pipelineRow = async ({ variant, tenants, label, round }) => {
@@ -575,11 +579,76 @@ export default async function run() {
       return row;
     };
 
+    /**
+     * Scale-out: a backlog of SCALE_BACKLOG events over TENANTS tenants is published while no audit
+     * instance runs, then `count` chained instances start at once, each free to use every CPU, and
+     * drain it. The rate is that between 10 % and 90 % of the backlog committed, so the instances'
+     * start-up is outside it. With the publisher idle the drain is limited by the audit
+     * instances rather than by the load generator: what a second instance adds shows.
+     */
+    const drainRow = async (count) => {
+      await stopInstances();
+      const tenants = tenantIds(TENANTS);
+      const events = eventFactory(tenants);
+      await countLoad({
+        op: () => {
+          const e = events.next();
+          return js.publish(auditSubject(e), encoder.encode(JSON.stringify(e)), { msgID: e.id });
+        },
+        count: SCALE_BACKLOG,
+        concurrency: IN_FLIGHT,
+      });
+      const streamLast = (await jsm.streams.info(auditStream)).state.last_seq;
+      const floor0 = (await ackFloor()).floor;
+      const backlog = streamLast - floor0;
+      await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          sleep(i * 50).then(() => startInstance('chained', ALL_CPUS)),
+        ),
+      );
+      const batches0 = await batchStats();
+      const m = cpu.start(auditPids());
+      const samples = [];
+      const complete = await waitCommitted(streamLast, samples);
+      const cpuSample = m.sample();
+      m.stop();
+      const batching = batchDelta(batches0, await batchStats());
+      // from the first sample at 10 % (or the first at all, taken once every instance was up) to
+      // the first at 90 %
+      const at = (share) => samples.find((x) => x.floor >= floor0 + share * backlog);
+      const from = at(0.1);
+      const to = at(0.9);
+      const perSec =
+        from && to && to.at > from.at
+          ? Math.round((to.floor - from.floor) / (Number(to.at - from.at) / 1e9))
+          : null;
+      const stats = await pipelineStats(auditDb, 'chained', tenants, floor0 + 1, streamLast);
+      push({
+        id: `drain.chained@${TENANTS}tenants/${count}inst`,
+        kind: 'measured',
+        what:
+          `a backlog of ${backlog} events over ${TENANTS} tenants drained by ${count} chained audit ` +
+          `instance${count > 1 ? 's' : ''} started together (rate between 10 % and 90 % committed)`,
+        instances: count,
+        tenants: TENANTS,
+        perSec,
+        events: backlog,
+        committed: stats.rows,
+        committedBeforeAllInstancesWereUp: samples.length ? samples[0].floor - floor0 : null,
+        complete: complete && stats.rows === backlog,
+        ...batching,
+        ...stats.checks,
+        cpuPercent: cpuSample.percent,
+        cpuMsPerEvent: msPerEvent(cpuSample.percent, cpuSample.seconds, backlog),
+        affinity: { audit: instances.map((i) => affinityOf(i.process.pid)).join(' / ') },
+      });
+    };
+
     const manyTenants = `${TENANTS}tenants`;
     // Per round: chained and unchained rows side by side, in the order A B B A (1 instance:
     // chained first; 2 instances: unchained first), so that a drift of the machine over the run
     // does not favour one kind.
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= (SCALE_ONLY ? 0 : ROUNDS); round++) {
       log(`\npipeline, round ${round}: 1 chained instance`);
       await useInstances('chained', 1);
       // round 1's 1-tenant chain is a real tenant's: verify and export read it
@@ -629,6 +698,16 @@ export default async function run() {
         label: manyTenants,
         round,
       });
+    }
+
+    if (TWO_INSTANCES) {
+      log(
+        `\nscale-out: a backlog of ${SCALE_BACKLOG} events drained by 1, 2, 1, 2 chained instances`,
+      );
+      for (let round = 0; round < (SCALE_ONLY ? 2 : 1); round++) {
+        await drainRow(1);
+        await drainRow(2);
+      }
     }
 
     log('\nbaselines again (drift)');
@@ -741,6 +820,16 @@ export default async function run() {
     ratios[`writerChained@${label}_vs_writerUnchained`] = ratio(w('chained'), w('unchained'));
     ratios[`writerChained@${label}_vs_pgInsert`] = ratio(w('chained'), pgRate);
   }
+  const drainMean = (n) => {
+    const list = rows.filter((r) => r.id.startsWith('drain.') && r.instances === n && r.perSec);
+    return list.length ? list.reduce((a, r) => a + r.perSec, 0) / list.length : undefined;
+  };
+  ratios.scaleOut_drain2inst_vs_drain1inst = ratio(drainMean(2), drainMean(1));
+  goals.scaleOut = {
+    drain1inst_perSec: drainMean(1) ? Math.round(drainMean(1)) : null,
+    drain2inst_perSec: drainMean(2) ? Math.round(drainMean(2)) : null,
+    secondInstanceAddsThroughput: drainMean(1) && drainMean(2) ? drainMean(2) > drainMean(1) : null,
+  };
   ratios.verifyChain_vs_rawSha256 = ratio(
     byId['verify.verifyChain']?.perSec,
     byId['verify.sha256-raw']?.perSec,
