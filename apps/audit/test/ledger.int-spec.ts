@@ -35,11 +35,13 @@ import {
   testNamespace,
   waitFor,
 } from '@tenantry/testing';
+import { register, type Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { service } from '../src/app.module.js';
 import { migrations } from '../src/database/migrations/index.js';
 import { CheckpointSealer } from '../src/ledger/checkpoint.sealer.js';
 import { LEDGER_COLUMNS, toLedgerEntry, type LedgerRow } from '../src/ledger/ledger.repository.js';
+import { LedgerMembers } from '../src/ledger/ledger.members.js';
 import { LedgerWriter, type EventToAppend } from '../src/ledger/ledger.writer.js';
 import { AuditSigningKeyService } from '../src/ledger/signing-key.service.js';
 
@@ -300,6 +302,55 @@ describe('the audit ledger (two audit instances, real PostgreSQL and NATS)', () 
       [tenants],
     )) as { seq: number; hash: string; head_seq: number }[];
     expect(heads.map((h) => [h.seq, h.head_seq])).toEqual(tenants.map(() => [120, 120]));
+  });
+
+  it('shares the tenants out: each chain is written only by the instance that owns it, the events the other consumed are forwarded to it', async () => {
+    const members = [ledger.get(LedgerMembers, 0), ledger.get(LedgerMembers, 1)];
+    await waitFor('the two instances to hear of each other', async () =>
+      members.every((m) => m.current.length === 2),
+    );
+    const routed = async (route: string): Promise<number> => {
+      const metric = register.getSingleMetric('tenantry_audit_ledger_routed_events_total');
+      const values = (await (metric as Counter<string>).get()).values;
+      return values.find((v) => v.labels.route === route)?.value ?? 0;
+    };
+    const receivedBefore = await routed('received');
+    // what each instance's writer appends, observed on the real writers
+    const wrote = [new Set<string>(), new Set<string>()];
+    const writers = [ledger.get(LedgerWriter, 0), ledger.get(LedgerWriter, 1)];
+    const originals = writers.map((writer, i) => {
+      const append = writer.append.bind(writer);
+      writer.append = (list: EventToAppend[]) => {
+        for (const item of list) wrote[i]!.add(item.event.tenantId);
+        return append(list);
+      };
+      return append;
+    });
+    try {
+      const tenants = Array.from({ length: 20 }, () => randomUUID());
+      const sent = new Map(tenants.map((t) => [t, events(t, 30)]));
+      const all = Array.from({ length: 30 }, (_, i) => tenants.map((t) => sent.get(t)![i]!)).flat();
+      await ledger.publish(all);
+      for (const tenantId of tenants) await ledger.waitStored(tenantId, 30);
+
+      const owners = tenants.map((t) => members[0]!.ownerOf(t));
+      expect(tenants.map((t) => members[1]!.ownerOf(t))).toEqual(owners); // they agree
+      expect(new Set(owners)).toEqual(new Set(members.map((m) => m.id))); // both own some
+      tenants.forEach((tenantId, t) => {
+        const owner = members.findIndex((m) => m.id === owners[t]);
+        expect([tenantId, wrote[owner]!.has(tenantId)]).toEqual([tenantId, true]);
+        expect([tenantId, wrote[1 - owner]!.has(tenantId)]).toEqual([tenantId, false]);
+      });
+      // each instance consumed events of the other's tenants and forwarded them
+      expect((await routed('received')) - receivedBefore).toBeGreaterThan(0);
+      for (const tenantId of tenants) {
+        const chain = await ledger.entries(tenantId);
+        expect(chain.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+        expect(verifyChain(chain, { tenantId })).toEqual({ ok: true });
+      }
+    } finally {
+      writers.forEach((writer, i) => (writer.append = originals[i]!));
+    }
   });
 
   it('is idempotent by event id: a duplicate in a batch, an event stored already and a redelivered batch take no seq', async () => {

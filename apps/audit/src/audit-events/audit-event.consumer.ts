@@ -12,13 +12,16 @@ import {
   type ConsumedMessage,
 } from '@tenantry/messaging';
 import { isTransientDbError } from '@tenantry/persistence';
+import { PeerUnavailableError } from '../ledger/ledger.router.js';
 import { AuditEventService } from './audit-event.service.js';
 
 /**
  * Drains the AUDIT stream into the ledger, in batches: one transaction per batch, acked
  * only after it committed (DurableConsumer), appended idempotently by event id
  * (LedgerWriter). Several audit instances share the durable consumer; each tenant's chain
- * is written by one of them at a time (an advisory lock per tenant).
+ * is written by the instance that owns it (LedgerRouter: events of another's tenants are
+ * sent to it and acked once it committed them), and by one at a time in any case (an
+ * advisory lock per tenant).
  */
 @Injectable()
 export class AuditEventConsumer
@@ -35,7 +38,8 @@ export class AuditEventConsumer
       schema: AuditEventSchema,
       batchSize: 500,
       maxDeliver: 5,
-      isTransient: isTransientDbError,
+      // the database down, here or at the instance that owns the tenant
+      isTransient: (error) => isTransientDbError(error) || error instanceof PeerUnavailableError,
     });
   }
 

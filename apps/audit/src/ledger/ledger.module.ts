@@ -5,12 +5,15 @@ import { LedgerNatsController } from './ledger.nats-controller.js';
 import { LedgerRepository } from './ledger.repository.js';
 import { LedgerService } from './ledger.service.js';
 import { ledgerSettingsProvider } from './ledger.settings.js';
+import { LedgerMembers } from './ledger.members.js';
+import { LedgerRouter } from './ledger.router.js';
 import { LedgerWriter } from './ledger.writer.js';
 import { AuditSigningKeyRepository } from './signing-key.repository.js';
 import { AuditSigningKeyService } from './signing-key.service.js';
 
 /**
- * The ledger: appending chained entries (LedgerWriter, used by the AUDIT consumer), the
+ * The ledger: appending chained entries (LedgerWriter, each tenant's at the audit instance
+ * that owns it: LedgerMembers, LedgerRouter, used by the AUDIT consumer), the
  * checkpoint signing keys, sealing and retention (CheckpointSealer), and the evidence
  * (LedgerService: checkpoints, proofs, verify). Exports what other features read the
  * ledger with: LedgerRepository (entries in seq order, leaves, checkpoints), LedgerService
@@ -23,6 +26,8 @@ import { AuditSigningKeyService } from './signing-key.service.js';
     ledgerSettingsProvider,
     LedgerRepository,
     LedgerWriter,
+    LedgerMembers,
+    LedgerRouter,
     LedgerService,
     CheckpointSealer,
     AuditSigningKeyRepository,
@@ -32,6 +37,7 @@ import { AuditSigningKeyService } from './signing-key.service.js';
   exports: [
     LedgerRepository,
     LedgerWriter,
+    LedgerRouter,
     LedgerService,
     CheckpointSealer,
     AuditSigningKeyService,

@@ -8,7 +8,7 @@ import {
   TimestampSchema,
   UuidSchema,
 } from '../common/primitives.js';
-import { AUDIT_MAX_SEQ, AuditReaderSchema } from './audit-event.contract.js';
+import { AUDIT_MAX_SEQ, AuditEventSchema, AuditReaderSchema } from './audit-event.contract.js';
 
 /**
  * The audit ledger's evidence (audit-design.md, README): the checkpoint signing keys, each
@@ -195,3 +195,48 @@ export const AuditLedgerRpc = {
   ),
   verify: defineRpc('audit.ledger.verify', VerifyAuditLedgerRequestSchema, AuditVerificationSchema),
 };
+
+// ---- Between audit instances (internal): the chains shared out among the running instances ----
+
+/**
+ * Subjects (under the `rpc.` root, apart from every stream) on which the running audit
+ * instances share out the tenants' chains: each announces itself on `members` every second
+ * (and leaves with `leaving`), owns the tenants that rendezvous hashing of the tenant id over
+ * the live members gives it, and appends on `append.<member id>` the events of its tenants
+ * that another instance consumed.
+ */
+export const AuditLedgerPeers = {
+  members: 'audit.ledger.members',
+  append: (memberId: string): string => `audit.ledger.append.${memberId}`,
+} as const;
+
+/** Most events one forwarded append carries (a consumer batch is at most 500). */
+export const AUDIT_FORWARD_MAX_EVENTS = 5_000;
+
+export const AuditLedgerMemberBeaconSchema = z.object({
+  id: UuidSchema,
+  /** Sent once by an instance that stops: the others drop it at once rather than in 3 s. */
+  leaving: z.boolean().optional(),
+});
+export type AuditLedgerMemberBeacon = z.infer<typeof AuditLedgerMemberBeaconSchema>;
+
+/** Events another instance consumed for tenants this one owns, validated again on arrival. */
+export const ForwardedAuditAppendSchema = strictObject({
+  events: z
+    .array(
+      z.object({
+        event: AuditEventSchema,
+        streamSequence: z.number().int().min(1),
+      }),
+    )
+    .min(1)
+    .max(AUDIT_FORWARD_MAX_EVENTS),
+});
+export type ForwardedAuditAppend = z.infer<typeof ForwardedAuditAppendSchema>;
+
+/** Sent after the commit: which events were refused (their chain was purged), or why it failed. */
+export const ForwardedAuditAppendReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), refused: z.array(z.string()) }),
+  z.object({ ok: z.literal(false), transient: z.boolean(), message: z.string() }),
+]);
+export type ForwardedAuditAppendReply = z.infer<typeof ForwardedAuditAppendReplySchema>;
