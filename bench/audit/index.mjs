@@ -1339,6 +1339,9 @@ function pgUrl(database, user) {
 
 async function pgClient(database, user) {
   const client = new pg.Client({ connectionString: pgUrl(database, user) });
+  // dropping the namespace ends its connections: that must not crash the run (and hide why
+  // it is ending)
+  client.on('error', (error) => log(`  pg connection to ${database}: ${error.message}`));
   await client.connect();
   return client;
 }

@@ -372,6 +372,22 @@ describe('the audit ledger (two audit instances, real PostgreSQL and NATS)', () 
       duplicates: 3,
       refused: [],
     });
+    // A stored event beside another tenant's new one: the first attempt (ids not looked up)
+    // rolls back whole, the second appends the new one once.
+    const other = randomUUID();
+    const [x] = events(other, 1);
+    expect(await writer.append(toAppend([x!, c!]))).toEqual({
+      appended: 1,
+      duplicates: 1,
+      refused: [],
+    });
+    // A redelivered event: looked up at once.
+    expect(await writer.append([{ event: c!, streamSequence: 7, redelivered: true }])).toEqual({
+      appended: 0,
+      duplicates: 1,
+      refused: [],
+    });
+    expect((await ledger.entries(other)).map((e) => [e.seq, e.id])).toEqual([[1, x!.id]]);
     // Through the stream: a publisher's retry of the same event (JetStream drops it, and the ledger would).
     const d = event(tenantId, 3);
     await ledger.publish([d, d]);

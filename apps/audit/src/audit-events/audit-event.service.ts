@@ -16,7 +16,11 @@ export class AuditEventService {
    */
   async record(batch: ConsumedMessage<AuditEvent>[]): Promise<void> {
     const refusedIds = await this.ledger.append(
-      batch.map(({ data, streamSequence }) => ({ event: data, streamSequence })),
+      batch.map(({ data, streamSequence, deliveryCount }) => ({
+        event: data,
+        streamSequence,
+        ...(deliveryCount > 1 ? { redelivered: true } : {}),
+      })),
     );
     if (refusedIds.length) {
       // The rest of the batch is committed: taken one at a time, those are duplicates, and

@@ -173,6 +173,15 @@ export interface CheckpointCursor {
  */
 export const PURGED_CHAIN_HASH = `sha256(convert_to($1::uuid::text, 'UTF8'))`;
 
+/**
+ * The append was refused because the chain holds one of its events already (the primary key
+ * (tenant_id, id) of `audit_events`): the writer appends the batch again, looking ids up first.
+ */
+export function isStoredAlready(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string } | null;
+  return e?.code === '23505' && e.constraint === 'audit_events_pkey';
+}
+
 /** Advisory lock classes: one chain writer per tenant, one sealer per tenant. */
 const CHAIN_LOCK = `hashtext('tenantry.audit.chain')`;
 const SEAL_LOCK = `hashtext('tenantry.audit.seal')`;
@@ -280,6 +289,21 @@ const HEAD_AND_STORED: PreparedStatement = {
            FROM (SELECT 1) AS one LEFT JOIN audit_heads h ON h.tenant_id = $1`,
 };
 
+/**
+ * HEAD_AND_STORED without the ids (an append that does not look them up). A statement of its
+ * own: PostgreSQL plans HEAD_AND_STORED afresh at every execution (its custom plans always win
+ * over the generic one; pg_prepared_statements counts no generic plan), while this one runs on
+ * its cached generic plan. The benchmark's 100-tenant writer: 0.94× its chaining-off run
+ * (0.81× looking every id up, 0.55–0.70× sending HEAD_AND_STORED an empty array).
+ */
+const HEAD: PreparedStatement = {
+  name: 'audit-ledger.head',
+  text: `SELECT h.seq::text AS seq, encode(h.hash, 'hex') AS hash, '{}'::text[] AS stored,
+                h.seq IS NULL AND EXISTS (SELECT 1 FROM audit_purged_chains
+                                           WHERE chain_hash = ${PURGED_CHAIN_HASH}) AS purged
+           FROM (SELECT 1) AS one LEFT JOIN audit_heads h ON h.tenant_id = $1`,
+};
+
 /** A chain as its append found it, under its lock. */
 export interface ChainState {
   head: ChainHead;
@@ -325,8 +349,8 @@ export class LedgerRepository {
 
   /**
    * Takes each chain's lock (in the order given: sort by tenant id, so that two writers
-   * never deadlock) and reads its state under it, asking which of `ids` it already holds;
-   * one round trip for all of them.
+   * never deadlock) and reads its state under it, asking which of `ids` it already holds
+   * (with no ids, nothing is looked up); one round trip for all of them.
    */
   async lockChains(
     tx: BatchedTransaction,
@@ -335,7 +359,7 @@ export class LedgerRepository {
     const rows = await tx.run(
       chains.flatMap(({ tenantId, ids }) => [
         statement(LOCK_CHAIN, [tenantId]),
-        statement(HEAD_AND_STORED, [tenantId, ids]),
+        ids.length ? statement(HEAD_AND_STORED, [tenantId, ids]) : statement(HEAD, [tenantId]),
       ]),
     );
     return chains.map((_, i) => toChainState(rows[2 * i + 1]!));

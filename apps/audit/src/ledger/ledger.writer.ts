@@ -2,12 +2,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { entryHash, GENESIS_HASH, type LedgerEntryContent } from '@tenantry/audit-ledger';
 import type { AuditEvent } from '@tenantry/contracts';
 import { genesisBefore, isTenantCreated } from './genesis.js';
-import { LedgerRepository, type ChainAppend, type NewLedgerEntry } from './ledger.repository.js';
+import {
+  isStoredAlready,
+  LedgerRepository,
+  type ChainAppend,
+  type NewLedgerEntry,
+} from './ledger.repository.js';
 
 /** An event to append, with the JetStream sequence it came from. */
 export interface EventToAppend {
   event: AuditEvent;
   streamSequence: number;
+  /** Delivered before (a JetStream redelivery): its chain may hold it already. */
+  redelivered?: boolean;
 }
 
 /** What an append did, per batch. */
@@ -79,7 +86,25 @@ export function entryContent(
 export class LedgerWriter {
   constructor(@Inject(LedgerRepository) private readonly ledger: LedgerRepository) {}
 
+  /**
+   * Most batches hold only events delivered for the first time, which their chains almost
+   * never hold: their ids are then not looked up before the append, and the primary key
+   * (tenant, id) refuses one that was stored after all (a publisher's retry past JetStream's
+   * duplicate window): the transaction rolls back and the batch is appended again, every id
+   * looked up first. A batch with a redelivered event looks them up at once.
+   */
   async append(events: EventToAppend[]): Promise<AppendResult> {
+    if (!events.some((item) => item.redelivered)) {
+      try {
+        return await this.appendOnce(events, false);
+      } catch (error) {
+        if (!isStoredAlready(error)) throw error;
+      }
+    }
+    return this.appendOnce(events, true);
+  }
+
+  private async appendOnce(events: EventToAppend[], lookUpIds: boolean): Promise<AppendResult> {
     const byTenant = new Map<string, EventToAppend[]>();
     for (const item of events) {
       const tenantId = item.event.tenantId.toLowerCase();
@@ -93,7 +118,7 @@ export class LedgerWriter {
         tx,
         tenants.map((tenantId) => ({
           tenantId,
-          ids: byTenant.get(tenantId)!.map((i) => i.event.id.toLowerCase()),
+          ids: lookUpIds ? byTenant.get(tenantId)!.map((i) => i.event.id.toLowerCase()) : [],
         })),
       );
       const result: AppendResult = { appended: 0, duplicates: 0, refused: [] };

@@ -227,6 +227,8 @@ export const ForwardedAuditAppendSchema = strictObject({
       z.object({
         event: AuditEventSchema,
         streamSequence: z.number().int().min(1),
+        /** Delivered more than once by JetStream: the chain may hold it already. */
+        redelivered: z.boolean().optional(),
       }),
     )
     .min(1)
