@@ -613,6 +613,18 @@ export default async function run() {
       const cpuSample = m.sample();
       m.stop();
       const batching = batchDelta(batches0, await batchStats());
+      // where the instances appended the events (LedgerRouter): counters since they started
+      const routed = {};
+      for (const { process: proc } of instances) {
+        const text = await (await fetch(`${proc.url}/metrics`)).text();
+        for (const line of text.split('\n')) {
+          const route = /^tenantry_audit_ledger_routed_events_total\{route="([a-z_]+)"\}/.exec(
+            line,
+          )?.[1];
+          if (route)
+            routed[route] = (routed[route] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+        }
+      }
       // from the first sample at 10 % (or the first at all, taken once every instance was up) to
       // the first at 90 %
       const at = (share) => samples.find((x) => x.floor >= floor0 + share * backlog);
@@ -635,6 +647,9 @@ export default async function run() {
         events: backlog,
         committed: stats.rows,
         committedBeforeAllInstancesWereUp: samples.length ? samples[0].floor - floor0 : null,
+        // here: appended by the instance that consumed them; forwarded: sent to the owner
+        // (received there); taken_over: the owner did not answer
+        routedEvents: routed,
         complete: complete && stats.rows === backlog,
         ...batching,
         ...stats.checks,
