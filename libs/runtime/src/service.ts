@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ServiceName } from '@tenantry/contracts';
 import { loadConfig, type ConfigNeeds, type ServiceConfig } from './config/config.js';
+import { sendAfterUnreadBody } from './http/unread-body.js';
 import { createLogger, NestPinoLogger, QUIET_PATHS } from './logging/logger.js';
 
 /** Everything that tells one service from another; `runService` does the rest. */
@@ -67,6 +68,9 @@ export async function runService(definition: ServiceDefinition): Promise<INestAp
     void reply.header('x-request-id', request.id);
     done();
   });
+  // A refusal decided before the body was read (413 from Content-Length) goes out once the
+  // rest of the body has been read and dropped, bounded: see discardUnreadBody.
+  sendAfterUnreadBody(fastify);
   if (logger.isLevelEnabled('info')) {
     fastify.addHook('onResponse', (request, reply, done) => {
       const path = request.url.split('?')[0]!;
