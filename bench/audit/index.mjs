@@ -212,15 +212,23 @@ export default async function run() {
         ackPending: info.num_ack_pending,
       };
     };
+    /** Every running instance's Prometheus lines, as [line, value]. */
+    const metricLines = async () => {
+      const lines = [];
+      for (const { process: proc } of instances) {
+        const text = await (await fetch(`${proc.url}/metrics`)).text();
+        for (const line of text.split('\n'))
+          if (line && !line.startsWith('#'))
+            lines.push([line, Number(line.slice(line.lastIndexOf(' ') + 1))]);
+      }
+      return lines;
+    };
     /** Messages the running instances' durable consumer committed and acked so far (their counters). */
     const committedSoFar = async () => {
       let total = 0;
-      for (const { process: proc } of instances) {
-        const text = await (await fetch(`${proc.url}/metrics`)).text();
-        for (const line of text.split('\n')) {
-          if (line.startsWith('tenantry_consumer_messages_total') && line.includes(`"${DURABLE}"`))
-            total += Number(line.slice(line.lastIndexOf(' ') + 1));
-        }
+      for (const [line, value] of await metricLines()) {
+        if (line.startsWith('tenantry_consumer_messages_total') && line.includes(`"${DURABLE}"`))
+          total += value;
       }
       return total;
     };
@@ -269,18 +277,14 @@ export default async function run() {
      */
     const batchStats = async () => {
       const total = { count: 0, sum: 0, le: {} };
-      for (const { process: proc } of instances) {
-        const text = await (await fetch(`${proc.url}/metrics`)).text();
-        for (const line of text.split('\n')) {
-          if (!line.startsWith('tenantry_consumer_batch_size') || !line.includes(`"${DURABLE}"`))
-            continue;
-          const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-          if (line.startsWith('tenantry_consumer_batch_size_sum')) total.sum += value;
-          else if (line.startsWith('tenantry_consumer_batch_size_count')) total.count += value;
-          else {
-            const le = /le="([^"]+)"/.exec(line)?.[1];
-            if (le) total.le[le] = (total.le[le] ?? 0) + value;
-          }
+      for (const [line, value] of await metricLines()) {
+        if (!line.startsWith('tenantry_consumer_batch_size') || !line.includes(`"${DURABLE}"`))
+          continue;
+        if (line.startsWith('tenantry_consumer_batch_size_sum')) total.sum += value;
+        else if (line.startsWith('tenantry_consumer_batch_size_count')) total.count += value;
+        else {
+          const le = /le="([^"]+)"/.exec(line)?.[1];
+          if (le) total.le[le] = (total.le[le] ?? 0) + value;
         }
       }
       return total;
@@ -635,15 +639,11 @@ export default async function run() {
       const batching = batchDelta(batches0, await batchStats());
       // where the instances appended the events (LedgerRouter): counters since they started
       const routed = {};
-      for (const { process: proc } of instances) {
-        const text = await (await fetch(`${proc.url}/metrics`)).text();
-        for (const line of text.split('\n')) {
-          const route = /^tenantry_audit_ledger_routed_events_total\{route="([a-z_]+)"\}/.exec(
-            line,
-          )?.[1];
-          if (route)
-            routed[route] = (routed[route] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
-        }
+      for (const [line, value] of await metricLines()) {
+        const route = /^tenantry_audit_ledger_routed_events_total\{route="([a-z_]+)"\}/.exec(
+          line,
+        )?.[1];
+        if (route) routed[route] = (routed[route] ?? 0) + value;
       }
       // from the first sample at 10 % (or the first at all, taken once every instance was up) to
       // the first at 90 %

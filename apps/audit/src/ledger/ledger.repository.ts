@@ -278,15 +278,18 @@ const LOCK_CHAIN: PreparedStatement = {
  * LATERAL … LIMIT 1 cannot become a join): `id = ANY(…)` let the plan of this prepared
  * statement scan every entry of the tenant instead, a cost that grew with the chain.
  */
+/** A chain's head and whether it was purged (HEAD_AND_STORED, HEAD): `stored` goes between. */
+const headSql = (stored: string) =>
+  `SELECT h.seq::text AS seq, encode(h.hash, 'hex') AS hash, ${stored} AS stored,
+          h.seq IS NULL AND EXISTS (SELECT 1 FROM audit_purged_chains
+                                     WHERE chain_hash = ${PURGED_CHAIN_HASH}) AS purged
+     FROM (SELECT 1) AS one LEFT JOIN audit_heads h ON h.tenant_id = $1`;
+
 const HEAD_AND_STORED: PreparedStatement = {
   name: 'audit-ledger.head-and-stored',
-  text: `SELECT h.seq::text AS seq, encode(h.hash, 'hex') AS hash,
-                ARRAY(SELECT u.id::text FROM unnest($2::uuid[]) AS u(id)
+  text: headSql(`ARRAY(SELECT u.id::text FROM unnest($2::uuid[]) AS u(id)
                         CROSS JOIN LATERAL (SELECT 1 FROM audit_events e
-                                             WHERE e.tenant_id = $1 AND e.id = u.id LIMIT 1) AS held) AS stored,
-                h.seq IS NULL AND EXISTS (SELECT 1 FROM audit_purged_chains
-                                           WHERE chain_hash = ${PURGED_CHAIN_HASH}) AS purged
-           FROM (SELECT 1) AS one LEFT JOIN audit_heads h ON h.tenant_id = $1`,
+                                             WHERE e.tenant_id = $1 AND e.id = u.id LIMIT 1) AS held)`),
 };
 
 /**
@@ -296,13 +299,7 @@ const HEAD_AND_STORED: PreparedStatement = {
  * its cached generic plan. The benchmark's 100-tenant writer: 0.94× its chaining-off run
  * (0.81× looking every id up, 0.55–0.70× sending HEAD_AND_STORED an empty array).
  */
-const HEAD: PreparedStatement = {
-  name: 'audit-ledger.head',
-  text: `SELECT h.seq::text AS seq, encode(h.hash, 'hex') AS hash, '{}'::text[] AS stored,
-                h.seq IS NULL AND EXISTS (SELECT 1 FROM audit_purged_chains
-                                           WHERE chain_hash = ${PURGED_CHAIN_HASH}) AS purged
-           FROM (SELECT 1) AS one LEFT JOIN audit_heads h ON h.tenant_id = $1`,
-};
+const HEAD: PreparedStatement = { name: 'audit-ledger.head', text: headSql(`'{}'::text[]`) };
 
 /** A chain as its append found it, under its lock. */
 export interface ChainState {
