@@ -54,6 +54,7 @@ import {
   sleep,
   table,
 } from '../lib/common.mjs';
+import { cpuLimitSupport, limitCpu } from '../lib/cpu-limit.mjs';
 import { cpuMeter } from '../lib/cpu-meter.mjs';
 
 /** JetStream publishes in flight: the offered load of every publishing row. */
@@ -73,6 +74,11 @@ const POLL_MS = 50;
 const SCALE_BACKLOG = positiveNumber('BENCH_AUDIT_BACKLOG', 80_000);
 /** `BENCH_AUDIT_SCALE_ONLY=1` runs the baselines and two rounds of the scale-out rows alone (a quick look). */
 const SCALE_ONLY = process.env.BENCH_AUDIT_SCALE_ONLY === '1';
+/**
+ * CPUs each instance may use in the capped scale-out rows, as a container's CPU limit (a cgroup
+ * CFS quota, lib/cpu-limit.mjs); `0` skips those rows.
+ */
+const INSTANCE_CPU = Number(process.env.BENCH_AUDIT_INSTANCE_CPU ?? 0.25);
 /** A pipeline row gives up when nothing was committed for this long (well above ack_wait). */
 const STALL_MS = 45_000;
 const WARMUP_EVENTS = 1_000;
@@ -160,7 +166,8 @@ export default async function run() {
 
     // ---------------------------------------------------------------- audit instances
     const instances = []; // { process, kind }
-    const startInstance = async (kind, cpuList = AUDIT_CPUS) => {
+    /** Starts an instance of `kind` on `cpuList`; with `cores`, limited to that much CPU once ready. */
+    const startInstance = async (kind, cpuList = AUDIT_CPUS, cores = 0) => {
       let proc;
       if (kind === 'chained' && !instances.some((i) => i.process === platform.service('audit'))) {
         proc = platform.service('audit'); // the platform's own (already running at first)
@@ -177,23 +184,27 @@ export default async function run() {
         proc.stopOnCleanup = onCleanup(`${kind} audit instance`, () => proc.stop());
         proc.start();
       }
-      instances.push({ process: proc, kind }); // at once: a concurrent start must not reuse it
+      const instance = { process: proc, kind };
+      instances.push(instance); // at once: a concurrent start must not reuse it
       await proc.waitReady(90_000);
       pin(proc.pid, cpuList);
+      if (cores) instance.cpuLimit = limitCpu(proc.pid, cores, 'audit');
     };
     const stopInstances = async () => {
-      for (const { process: proc } of instances.splice(0)) {
+      for (const { process: proc, cpuLimit } of instances.splice(0)) {
         if (proc.stopOnCleanup) await proc.stopOnCleanup();
         else await proc.stop();
+        cpuLimit?.release();
       }
     };
     /** Makes exactly `count` instances of `kind` run (restarting them all when the kind changes). */
     const useInstances = async (kind, count) => {
       if (instances.some((i) => i.kind !== kind)) await stopInstances();
       while (instances.length > count) {
-        const { process: proc } = instances.pop();
+        const { process: proc, cpuLimit } = instances.pop();
         if (proc.stopOnCleanup) await proc.stopOnCleanup();
         else await proc.stop();
+        cpuLimit?.release();
       }
       while (instances.length < count) await startInstance(kind);
     };
@@ -604,7 +615,7 @@ export default async function run() {
      * start-up is outside it. With the publisher idle the drain is limited by the audit
      * instances rather than by the load generator: what a second instance adds shows.
      */
-    const drainRow = async (count) => {
+    const drainRow = async (count, cores = 0) => {
       await stopInstances();
       // Every drain starts from empty ledger tables: the rows before it grew them past
       // PostgreSQL's shared buffers, and a row that finds them bigger pays more per insert
@@ -625,7 +636,7 @@ export default async function run() {
       const backlog = streamLast - floor0;
       await Promise.all(
         Array.from({ length: count }, (_, i) =>
-          sleep(i * 50).then(() => startInstance('chained', ALL_CPUS)),
+          sleep(i * 50).then(() => startInstance('chained', ALL_CPUS, cores)),
         ),
       );
       const batches0 = await batchStats();
@@ -656,12 +667,15 @@ export default async function run() {
           : null;
       const stats = await pipelineStats(auditDb, 'chained', tenants, floor0 + 1, streamLast);
       push({
-        id: `drain.chained@${TENANTS}tenants/${count}inst`,
+        id: `drain.chained@${TENANTS}tenants/${count}inst${cores ? `@${cores}cpu` : ''}`,
         kind: 'measured',
         what:
           `a backlog of ${backlog} events over ${TENANTS} tenants drained by ${count} chained audit ` +
-          `instance${count > 1 ? 's' : ''} started together (rate between 10 % and 90 % committed)`,
+          `instance${count > 1 ? 's' : ''} started together` +
+          (cores ? `, each limited to ${cores} CPU (cgroup quota)` : '') +
+          ' (rate between 10 % and 90 % committed)',
         instances: count,
+        cpuLimitPerInstance: cores || null,
         tenants: TENANTS,
         perSec,
         events: backlog,
@@ -745,6 +759,17 @@ export default async function run() {
         await drainRow(1);
         await drainRow(2);
       }
+      // The same with every instance limited to INSTANCE_CPU, as a container's CPU limit: the
+      // instances, not the machine, are then the limit, as where each runs in its own container.
+      const capped =
+        INSTANCE_CPU > 0 ? cpuLimitSupport() : { kind: null, why: 'BENCH_AUDIT_INSTANCE_CPU=0' };
+      if (capped.kind) {
+        log(`\nscale-out, each instance limited to ${INSTANCE_CPU} CPU (cgroup ${capped.kind})`);
+        for (let round = 0; round < (SCALE_ONLY ? 2 : 1); round++) {
+          await drainRow(1, INSTANCE_CPU);
+          await drainRow(2, INSTANCE_CPU);
+        }
+      } else notes.push(`capped scale-out rows skipped: ${capped.why}`);
     }
 
     log('\nbaselines again (drift)');
@@ -857,15 +882,31 @@ export default async function run() {
     ratios[`writerChained@${label}_vs_writerUnchained`] = ratio(w('chained'), w('unchained'));
     ratios[`writerChained@${label}_vs_pgInsert`] = ratio(w('chained'), pgRate);
   }
-  const drainMean = (n) => {
-    const list = rows.filter((r) => r.id.startsWith('drain.') && r.instances === n && r.perSec);
+  const drainMean = (n, cores = null) => {
+    const list = rows.filter(
+      (r) =>
+        r.id.startsWith('drain.') &&
+        r.instances === n &&
+        r.cpuLimitPerInstance === cores &&
+        r.perSec,
+    );
     return list.length ? list.reduce((a, r) => a + r.perSec, 0) / list.length : undefined;
   };
+  const scaleOut = (cores) => ({
+    drain1inst_perSec: drainMean(1, cores) ? Math.round(drainMean(1, cores)) : null,
+    drain2inst_perSec: drainMean(2, cores) ? Math.round(drainMean(2, cores)) : null,
+    secondInstanceAddsThroughput:
+      drainMean(1, cores) && drainMean(2, cores) ? drainMean(2, cores) > drainMean(1, cores) : null,
+  });
   ratios.scaleOut_drain2inst_vs_drain1inst = ratio(drainMean(2), drainMean(1));
-  goals.scaleOut = {
-    drain1inst_perSec: drainMean(1) ? Math.round(drainMean(1)) : null,
-    drain2inst_perSec: drainMean(2) ? Math.round(drainMean(2)) : null,
-    secondInstanceAddsThroughput: drainMean(1) && drainMean(2) ? drainMean(2) > drainMean(1) : null,
+  ratios.scaleOutCapped_drain2inst_vs_drain1inst = ratio(
+    drainMean(2, INSTANCE_CPU || null),
+    drainMean(1, INSTANCE_CPU || null),
+  );
+  goals.scaleOut = scaleOut(null);
+  goals.scaleOutCapped = {
+    cpuPerInstance: INSTANCE_CPU || null,
+    ...scaleOut(INSTANCE_CPU || null),
   };
   ratios.verifyChain_vs_rawSha256 = ratio(
     byId['verify.verifyChain']?.perSec,

@@ -4,7 +4,9 @@
 // per second against raw argon2 verifications per second. See bench/README.md.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { freePort, REPO_ROOT, ServiceProcess } from '@tenantry/launcher';
@@ -20,6 +22,7 @@ import {
   PIN,
   pin,
   positiveNumber,
+  profileSegment,
   ratio,
   SERVER_CPU,
   signIn,
@@ -34,6 +37,8 @@ const ROUNDS = positiveNumber('BENCH_ROUNDS', 2);
 /** Logins and argon2 verifications in flight (the identity service hashes on libuv's pool). */
 const LOGIN_CONCURRENCY = positiveNumber('BENCH_LOGIN_CONCURRENCY', 8);
 const JOSE_SECONDS = 3;
+/** `1`: only the logins and their argon2 baseline (rows (1) and (2) skipped). */
+const LOGINS_ONLY = process.env.BENCH_AUTH_LOGINS_ONLY === '1';
 
 export default async function run() {
   log(
@@ -41,6 +46,11 @@ export default async function run() {
       `${LOGIN_CONCURRENCY} logins in flight, pinning ${PIN ? 'on' : 'off'}`,
   );
   const admin = { email: 'bench@localhost', password: randomBytes(18).toString('base64url') };
+  // BENCH_PROFILE=1: V8 CPU profiles of the services (costs throughput: diagnosis only)
+  const profileDir =
+    process.env.BENCH_PROFILE === '1'
+      ? mkdtempSync(join(tmpdir(), 'tenantry-bench-profiles-'))
+      : null;
   const platform = await Platform.create({
     // audit too: a tenant is provisioned across identity, policy and audit before it is active.
     services: ['gateway', 'identity', 'tenants', 'policy', 'audit'],
@@ -49,6 +59,13 @@ export default async function run() {
       TENANTRY_ADMIN_PASSWORD: admin.password,
       // One client address makes every login here: lift the per-IP limit for the run.
       LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: '1000000',
+      ...(profileDir
+        ? {
+            NODE_OPTIONS:
+              `${process.env.NODE_OPTIONS ?? ''} --import=${new URL('../lib/cpu-profiler.mjs', import.meta.url).href}`.trim(),
+            BENCH_PROFILE_DIR: profileDir,
+          }
+        : {}),
     },
   });
   const destroy = onCleanup(`platform ${platform.namespace}`, () => platform.destroy());
@@ -65,6 +82,8 @@ export default async function run() {
       gateway: gateway.pid,
       identity: platform.service('identity').pid,
       tenants: platform.service('tenants').pid,
+      policy: platform.service('policy').pid,
+      audit: platform.service('audit').pid,
     };
     pin(pids.gateway, SERVER_CPU);
     pin(pids.identity, ALL_CPUS);
@@ -85,19 +104,6 @@ export default async function run() {
     });
     const path = `/v1/tenants/${tenant.id}`;
 
-    // The bench-only gateway: the same build, authentication a constant (the operator).
-    const bypass = new ServiceProcess({
-      service: 'gateway',
-      root: REPO_ROOT,
-      entry: 'bench/auth/gateway-without-authentication.mjs',
-      port: await freePort(),
-      env: { ...platform.env, BENCH_OPERATOR_ID: operatorId },
-    });
-    const stopBypass = onCleanup('gateway without authentication', () => bypass.stop());
-    bypass.start();
-    await bypass.waitReady(60_000);
-    pin(bypass.pid, SERVER_CPU);
-
     const cpu = cpuMeter({ ...pids, loadgen: process.pid }, platform.infra.natsUrl);
     const push = (row) => {
       if (row.cpuPercent && row.okPerSec) row.cpuMsPerOp = cpuMsPerOp(row.cpuPercent, row.okPerSec);
@@ -108,81 +114,95 @@ export default async function run() {
       );
     };
 
-    // (1) the request path: GET /v1/tenants/:id with a JWT, with an API key, and without
-    // authentication, interleaved over ROUNDS rounds
-    log('\n(1) request path');
-    const variants = [
-      {
-        id: 'http.gateway-jwt',
-        what: 'GET /v1/tenants/:id, Bearer JWT',
-        url: gateway.url,
-        pid: gateway.pid,
-        headers: bearer,
-      },
-      {
-        id: 'http.gateway-api-key',
-        what: 'GET /v1/tenants/:id, X-API-Key',
-        url: gateway.url,
-        pid: gateway.pid,
-        headers: { 'x-api-key': apiKey.key },
-      },
-      {
-        id: 'http.gateway-no-auth',
-        what: 'the same, authentication a constant (bench-only build)',
-        url: bypass.url,
-        pid: bypass.pid,
-        headers: bearer,
-      },
-    ];
-    for (const v of variants) {
-      const check = await fetch(`${v.url}${path}`, { headers: v.headers });
-      if (check.status !== 200) throw new Error(`${v.id}: GET ${path} answered ${check.status}`);
-    }
-    for (let round = 1; round <= ROUNDS; round++) {
+    if (!LOGINS_ONLY) {
+      // (1) the request path: GET /v1/tenants/:id with a JWT, with an API key, and without
+      // authentication, interleaved over ROUNDS rounds
+      log('\n(1) request path');
+      // The bench-only gateway: the same build, authentication a constant (the operator).
+      const bypass = new ServiceProcess({
+        service: 'gateway',
+        root: REPO_ROOT,
+        entry: 'bench/auth/gateway-without-authentication.mjs',
+        port: await freePort(),
+        env: { ...platform.env, BENCH_OPERATOR_ID: operatorId },
+      });
+      const stopBypass = onCleanup('gateway without authentication', () => bypass.stop());
+      bypass.start();
+      await bypass.waitReady(60_000);
+      pin(bypass.pid, SERVER_CPU);
+      const variants = [
+        {
+          id: 'http.gateway-jwt',
+          what: 'GET /v1/tenants/:id, Bearer JWT',
+          url: gateway.url,
+          pid: gateway.pid,
+          headers: bearer,
+        },
+        {
+          id: 'http.gateway-api-key',
+          what: 'GET /v1/tenants/:id, X-API-Key',
+          url: gateway.url,
+          pid: gateway.pid,
+          headers: { 'x-api-key': apiKey.key },
+        },
+        {
+          id: 'http.gateway-no-auth',
+          what: 'the same, authentication a constant (bench-only build)',
+          url: bypass.url,
+          pid: bypass.pid,
+          headers: bearer,
+        },
+      ];
       for (const v of variants) {
-        const m = cpu.start({ gateway: v.pid });
-        const r = await httpLoad({
-          url: `${v.url}${path}`,
-          connections: CONNECTIONS,
-          headers: v.headers,
-        });
-        push({
-          id: `${v.id}#${round}`,
-          variant: v.id,
-          what: v.what,
-          kind: v.id === 'http.gateway-no-auth' ? 'baseline' : 'measured',
-          round,
-          ...r,
-          cpuPercent: m.stop(),
-          affinity: { gateway: affinityOf(v.pid), loadgen: affinityOf(process.pid) },
-        });
+        const check = await fetch(`${v.url}${path}`, { headers: v.headers });
+        if (check.status !== 200) throw new Error(`${v.id}: GET ${path} answered ${check.status}`);
       }
-    }
-    await stopBypass();
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const v of variants) {
+          const m = cpu.start({ gateway: v.pid });
+          const r = await httpLoad({
+            url: `${v.url}${path}`,
+            connections: CONNECTIONS,
+            headers: v.headers,
+          });
+          push({
+            id: `${v.id}#${round}`,
+            variant: v.id,
+            what: v.what,
+            kind: v.id === 'http.gateway-no-auth' ? 'baseline' : 'measured',
+            round,
+            ...r,
+            cpuPercent: m.stop(),
+            affinity: { gateway: affinityOf(v.pid), loadgen: affinityOf(process.pid) },
+          });
+        }
+      }
+      await stopBypass();
 
-    // (2) jose verifying the same token in a loop, in this process: what every request would
-    // pay without the verified-token cache
-    log('\n(2) jose verify loop');
-    const jwks = createRemoteJWKSet(new URL(`${gateway.url}/.well-known/jwks.json`));
-    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
-    const verifyOnce = () =>
-      jwtVerify(token, jwks, { algorithms: ['EdDSA'], issuer: claims.iss, audience: claims.aud });
-    for (let i = 0; i < 1_000; i++) await verifyOnce();
-    let verified = 0;
-    const t0 = process.hrtime.bigint();
-    const until = t0 + BigInt(JOSE_SECONDS * 1e9);
-    while (process.hrtime.bigint() < until) {
-      await verifyOnce();
-      verified++;
+      // (2) jose verifying the same token in a loop, in this process: what every request would
+      // pay without the verified-token cache
+      log('\n(2) jose verify loop');
+      const jwks = createRemoteJWKSet(new URL(`${gateway.url}/.well-known/jwks.json`));
+      const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
+      const verifyOnce = () =>
+        jwtVerify(token, jwks, { algorithms: ['EdDSA'], issuer: claims.iss, audience: claims.aud });
+      for (let i = 0; i < 1_000; i++) await verifyOnce();
+      let verified = 0;
+      const t0 = process.hrtime.bigint();
+      const until = t0 + BigInt(JOSE_SECONDS * 1e9);
+      while (process.hrtime.bigint() < until) {
+        await verifyOnce();
+        verified++;
+      }
+      const joseSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      push({
+        id: 'jose.verify-loop',
+        what: 'jose jwtVerify of the same EdDSA token, one at a time, one core (baseline)',
+        kind: 'baseline',
+        perSec: Math.round(verified / joseSeconds),
+        usPerVerify: +((joseSeconds / verified) * 1e6).toFixed(2),
+      });
     }
-    const joseSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    push({
-      id: 'jose.verify-loop',
-      what: 'jose jwtVerify of the same EdDSA token, one at a time, one core (baseline)',
-      kind: 'baseline',
-      perSec: Math.round(verified / joseSeconds),
-      usPerVerify: +((joseSeconds / verified) * 1e6).toFixed(2),
-    });
 
     // (3) logins per second against raw argon2 verifications per second (same parameters).
     // One account signs in LOGIN_CONCURRENCY times at once: its lockout threshold (which also
@@ -195,41 +215,54 @@ export default async function run() {
     });
     if (settings.status !== 200) throw new Error(`PATCH auth-settings answered ${settings.status}`);
     pin(pids.gateway, ALL_CPUS);
-    const m = cpu.start();
-    const logins = await httpLoad({
-      url: `${gateway.url}/v1/auth/login`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(admin),
-      connections: LOGIN_CONCURRENCY,
-    });
-    push({
-      id: 'http.login',
-      what: `POST /v1/auth/login (argon2id verify, session, tokens, audit), ${LOGIN_CONCURRENCY} in flight`,
-      kind: 'measured',
-      ...logins,
-      cpuPercent: m.stop(),
-    });
+    // Logins and raw argon2 take turns, ROUNDS times, so that the machine's drift hits both.
     // The baseline is raw argon2's best on this machine: as many in flight as the logins, and
     // one per CPU (more at once than cores only thrash the caches: 19 MiB each); the faster.
     const inFlight = [...new Set([LOGIN_CONCURRENCY, cpus().length])];
-    const argon2 = [];
-    for (const concurrency of inFlight) {
-      const measured = await argon2Baseline(concurrency);
-      argon2.push({ concurrency, perSec: Math.round(measured.perSec) });
-      push({
-        id: `argon2.verify@${concurrency}`,
-        what: `raw @node-rs/argon2 verify, same parameters, ${concurrency} in flight, own process`,
-        kind: 'diagnostic',
-        perSec: Math.round(measured.perSec),
+    for (let round = 1; round <= ROUNDS; round++) {
+      // With BENCH_PROFILE=1 each login row is a profile segment of its own (1, 3, ...).
+      profileSegment(Object.values(pids));
+      const m = cpu.start();
+      const logins = await httpLoad({
+        url: `${gateway.url}/v1/auth/login`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(admin),
+        connections: LOGIN_CONCURRENCY,
       });
+      push({
+        id: `http.login#${round}`,
+        variant: 'http.login',
+        what: `POST /v1/auth/login (argon2id verify, session, tokens, audit), ${LOGIN_CONCURRENCY} in flight`,
+        kind: 'measured',
+        round,
+        ...logins,
+        cpuPercent: m.stop(),
+      });
+      profileSegment(Object.values(pids));
+      for (const concurrency of inFlight) {
+        const measured = await argon2Baseline(concurrency);
+        push({
+          id: `argon2.verify@${concurrency}#${round}`,
+          variant: `argon2.verify@${concurrency}`,
+          what: `raw @node-rs/argon2 verify, same parameters, ${concurrency} in flight, own process`,
+          kind: 'diagnostic',
+          round,
+          concurrency,
+          perSec: Math.round(measured.perSec),
+        });
+      }
     }
+    const argon2 = inFlight.map((concurrency) => {
+      const of = rows.filter((r) => r.variant === `argon2.verify@${concurrency}`);
+      return { concurrency, perSec: of.reduce((a, r) => a + r.perSec, 0) / of.length };
+    });
     const best = argon2.reduce((a, b) => (b.perSec > a.perSec ? b : a));
     push({
       id: 'argon2.verify',
-      what: `raw @node-rs/argon2 verify, same parameters, the faster of the above (${best.concurrency} in flight) (baseline)`,
+      what: `raw @node-rs/argon2 verify, same parameters, the faster of the above over ${ROUNDS} rounds (${best.concurrency} in flight) (baseline)`,
       kind: 'baseline',
-      perSec: best.perSec,
+      perSec: Math.round(best.perSec),
       concurrency: best.concurrency,
     });
   } finally {
@@ -275,7 +308,7 @@ export default async function run() {
     apiKeyAuthCpuPerRequest_us: authCpuUs('http.gateway-api-key'),
     joseVerify_us: byId['jose.verify-loop']?.usPerVerify ?? null,
     // goal: at least 0.8
-    logins_vs_argon2Verify: ratio(byId['http.login']?.okPerSec, byId['argon2.verify']?.perSec),
+    logins_vs_argon2Verify: ratio(rps('http.login'), byId['argon2.verify']?.perSec),
   };
 
   process.stderr.write('\n');
@@ -303,6 +336,8 @@ export default async function run() {
   );
   process.stderr.write('\nratios (same run)\n');
   for (const [k, v] of Object.entries(ratios)) process.stderr.write(`  ${k.padEnd(32)} ${v}\n`);
+  if (profileDir)
+    notes.push(`CPU profiles (BENCH_PROFILE=1, figures depressed by profiling): ${profileDir}`);
   for (const note of notes) process.stderr.write(`  - ${note}\n`);
   return {
     settings: {

@@ -344,3 +344,19 @@ export function serviceLogCollector(tallies = {}) {
     summary: () => ({ counts, samples, ...tallied }),
   };
 }
+
+/**
+ * With BENCH_PROFILE=1: ends the CPU profile segment of each process (lib/cpu-profiler.mjs
+ * writes it and starts the next), so that a row's window is a segment of its own. A no-op
+ * otherwise.
+ */
+export function profileSegment(pids) {
+  if (process.env.BENCH_PROFILE !== '1') return;
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGUSR2');
+    } catch {
+      // gone already
+    }
+  }
+}
