@@ -57,7 +57,8 @@ try {
   log(
     interrupted
       ? `\n${area} benchmark interrupted`
-      : `\n${area} benchmark failed: ${error.stack ?? error.message}`,
+      : `\n${area} benchmark failed: ${error.stack ?? error.message}` +
+          (error.cause ? `\ncaused by: ${error.cause.stack ?? error.cause}` : ''),
   );
   process.exitCode = interrupted ? 130 : 1;
 } finally {

@@ -322,6 +322,8 @@ export function serviceLogCollector(tallies = {}) {
   const tallied = {};
   return {
     onLine(service, line) {
+      // BENCH_SERVICE_LOG=1: every line the services print, as it comes (diagnosis)
+      if (process.env.BENCH_SERVICE_LOG === '1') process.stderr.write(`[${service}] ${line}\n`);
       let level = 'other';
       let msg = line;
       try {
