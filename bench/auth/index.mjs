@@ -157,8 +157,20 @@ export default async function run() {
         const check = await fetch(`${v.url}${path}`, { headers: v.headers });
         if (check.status !== 200) throw new Error(`${v.id}: GET ${path} answered ${check.status}`);
       }
+      // The same history for both gateways before anything is measured (the first row of a run
+      // was the slowest, whichever it was: JIT and heap still warming), then each round in the
+      // other order than the one before (A B C, C B A, ...), so that neither position favours
+      // a row.
+      for (const v of variants)
+        await httpLoad({
+          url: `${v.url}${path}`,
+          connections: CONNECTIONS,
+          headers: v.headers,
+          durationS: 3,
+          warmupS: 0,
+        });
       for (let round = 1; round <= ROUNDS; round++) {
-        for (const v of variants) {
+        for (const v of round % 2 ? variants : [...variants].reverse()) {
           const m = cpu.start({ gateway: v.pid });
           const r = await httpLoad({
             url: `${v.url}${path}`,
