@@ -50,6 +50,7 @@ import {
   quantiles,
   ratio,
   serviceLogCollector,
+  serviceProfiling,
   signIn,
   sleep,
   table,
@@ -92,10 +93,8 @@ export default async function run() {
       `many-tenant rows, audit instances on CPU ${AUDIT_CPUS}, pinning ${PIN ? 'on' : 'off'}`,
   );
   const serviceLog = serviceLogCollector();
-  const profileDir =
-    process.env.BENCH_PROFILE === '1'
-      ? mkdtempSync(join(tmpdir(), 'tenantry-bench-profiles-'))
-      : null;
+  // BENCH_PROFILE=1: V8 CPU profiles of the services (costs throughput: diagnosis only)
+  const profiling = serviceProfiling();
   const admin = { email: 'bench@tenantry.local', password: randomBytes(18).toString('base64url') };
   const platform = await Platform.create({
     services: ['gateway', 'tenants', 'audit', 'identity', 'policy'],
@@ -103,13 +102,7 @@ export default async function run() {
       LOG_LEVEL: 'warn',
       TENANTRY_ADMIN_EMAIL: admin.email,
       TENANTRY_ADMIN_PASSWORD: admin.password,
-      ...(profileDir
-        ? {
-            NODE_OPTIONS:
-              `${process.env.NODE_OPTIONS ?? ''} --import=${new URL('../lib/cpu-profiler.mjs', import.meta.url).href}`.trim(),
-            BENCH_PROFILE_DIR: profileDir,
-          }
-        : {}),
+      ...profiling.env,
     },
     onLine: serviceLog.onLine,
   });
@@ -924,8 +917,7 @@ export default async function run() {
     byId['export.gateway-ndjson']?.perSec,
     byId['export.pg-read-floor']?.perSec,
   );
-  if (profileDir)
-    notes.push(`CPU profiles (BENCH_PROFILE=1, figures depressed by profiling): ${profileDir}`);
+  if (profiling.note) notes.push(profiling.note);
 
   printTable(rows, ratios, goals, notes);
   return {
@@ -938,7 +930,7 @@ export default async function run() {
       twoInstances: TWO_INSTANCES,
       rounds: ROUNDS,
       pinned: PIN,
-      profiled: !!profileDir,
+      profiled: !!profiling.dir,
       cpus: { serverSide: SERVER_CPU, loadGenerator: LOADGEN_CPU },
     },
     infra,

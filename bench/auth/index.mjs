@@ -4,9 +4,7 @@
 // per second against raw argon2 verifications per second. See bench/README.md.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { freePort, REPO_ROOT, ServiceProcess } from '@tenantry/launcher';
@@ -27,6 +25,7 @@ import {
   SERVER_CPU,
   signIn,
   table,
+  serviceProfiling,
 } from '../lib/common.mjs';
 import { cpuMeter, cpuMsPerOp } from '../lib/cpu-meter.mjs';
 
@@ -47,10 +46,7 @@ export default async function run() {
   );
   const admin = { email: 'bench@localhost', password: randomBytes(18).toString('base64url') };
   // BENCH_PROFILE=1: V8 CPU profiles of the services (costs throughput: diagnosis only)
-  const profileDir =
-    process.env.BENCH_PROFILE === '1'
-      ? mkdtempSync(join(tmpdir(), 'tenantry-bench-profiles-'))
-      : null;
+  const profiling = serviceProfiling();
   const platform = await Platform.create({
     // audit too: a tenant is provisioned across identity, policy and audit before it is active.
     services: ['gateway', 'identity', 'tenants', 'policy', 'audit'],
@@ -59,13 +55,7 @@ export default async function run() {
       TENANTRY_ADMIN_PASSWORD: admin.password,
       // One client address makes every login here: lift the per-IP limit for the run.
       LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: '1000000',
-      ...(profileDir
-        ? {
-            NODE_OPTIONS:
-              `${process.env.NODE_OPTIONS ?? ''} --import=${new URL('../lib/cpu-profiler.mjs', import.meta.url).href}`.trim(),
-            BENCH_PROFILE_DIR: profileDir,
-          }
-        : {}),
+      ...profiling.env,
     },
   });
   const destroy = onCleanup(`platform ${platform.namespace}`, () => platform.destroy());
@@ -348,8 +338,7 @@ export default async function run() {
   );
   process.stderr.write('\nratios (same run)\n');
   for (const [k, v] of Object.entries(ratios)) process.stderr.write(`  ${k.padEnd(32)} ${v}\n`);
-  if (profileDir)
-    notes.push(`CPU profiles (BENCH_PROFILE=1, figures depressed by profiling): ${profileDir}`);
+  if (profiling.note) notes.push(profiling.note);
   for (const note of notes) process.stderr.write(`  - ${note}\n`);
   return {
     settings: {

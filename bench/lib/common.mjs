@@ -1,6 +1,8 @@
 // Helpers shared by every benchmark area: CPU pinning, load loops, percentiles, machine facts, output.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpus, totalmem, release, platform as osPlatform } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { cpus, totalmem, release, platform as osPlatform, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 
 /** Seconds per measured row (`BENCH_DURATION_S`, default 10, like the anchors). */
@@ -361,4 +363,23 @@ export function profileSegment(pids) {
       // gone already
     }
   }
+}
+
+/**
+ * BENCH_PROFILE=1: V8 CPU profiles of the services (costs throughput: diagnosis only). Returns
+ * the folder they go to (null without profiling), the services' environment that records them
+ * (lib/cpu-profiler.mjs loaded into every service), and the note a result should carry.
+ */
+export function serviceProfiling() {
+  if (process.env.BENCH_PROFILE !== '1') return { dir: null, env: {}, note: null };
+  const dir = mkdtempSync(join(tmpdir(), 'tenantry-bench-profiles-'));
+  const profiler = new URL('./cpu-profiler.mjs', import.meta.url).href;
+  return {
+    dir,
+    env: {
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${profiler}`.trim(),
+      BENCH_PROFILE_DIR: dir,
+    },
+    note: `CPU profiles (BENCH_PROFILE=1, figures depressed by profiling): ${dir}`,
+  };
 }

@@ -2,9 +2,7 @@
 // (JetStream -> durable consumer -> PostgreSQL), each beside its baselines in the same run.
 // See bench/README.md for what every row measures. Run: npm run bench -- spine
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import {
@@ -34,6 +32,7 @@ import {
   positiveNumber,
   ratio,
   serviceLogCollector,
+  serviceProfiling,
   sleep,
   startChild,
   stopChild,
@@ -66,10 +65,7 @@ export default async function run() {
 
   const serviceLog = serviceLogCollector();
   // BENCH_PROFILE=1: V8 CPU profiles of the services (costs throughput: diagnosis only)
-  const profileDir =
-    process.env.BENCH_PROFILE === '1'
-      ? mkdtempSync(join(tmpdir(), 'tenantry-bench-profiles-'))
-      : null;
+  const profiling = serviceProfiling();
   // Every gateway route needs a token: identity runs too, and its bootstrap operator signs in.
   const admin = { email: 'bench@tenantry.local', password: randomBytes(18).toString('base64url') };
   const platform = await Platform.create({
@@ -78,13 +74,7 @@ export default async function run() {
       LOG_LEVEL: 'warn',
       TENANTRY_ADMIN_EMAIL: admin.email,
       TENANTRY_ADMIN_PASSWORD: admin.password,
-      ...(profileDir
-        ? {
-            NODE_OPTIONS:
-              `${process.env.NODE_OPTIONS ?? ''} --import=${new URL('../lib/cpu-profiler.mjs', import.meta.url).href}`.trim(),
-            BENCH_PROFILE_DIR: profileDir,
-          }
-        : {}),
+      ...profiling.env,
     },
     onLine: serviceLog.onLine,
   });
@@ -637,8 +627,7 @@ export default async function run() {
     ),
   };
 
-  if (profileDir)
-    notes.push(`CPU profiles (BENCH_PROFILE=1, figures depressed by profiling): ${profileDir}`);
+  if (profiling.note) notes.push(profiling.note);
   printTable(rows, ratios, notes);
   return {
     settings: {
@@ -650,7 +639,7 @@ export default async function run() {
       natsEchoPayloadBytes: NATS_PAYLOAD,
       insertBatch: INSERT_BATCH,
       pinned: PIN,
-      profiled: !!profileDir,
+      profiled: !!profiling.dir,
       cpus: { serverSide: SERVER_CPU, loadGenerator: LOADGEN_CPU },
     },
     infra,
