@@ -115,11 +115,13 @@ export async function httpLoad({
     ...(body !== undefined ? { body } : {}),
     ...(overallRate ? { overallRate } : {}),
   };
-  if (warmupS > 0) await run({ ...request, connections: 10, duration: warmupS });
+  const warmup = warmupS > 0 ? await run({ ...request, connections: 10, duration: warmupS }) : null;
   const r = await run({ ...request, connections, duration: durationS });
   const ok = r['2xx'] ?? 0;
   return {
     concurrency: connections,
+    // successful requests of the warm-up before the row (for CPU per request over both)
+    warmupOk: warmup?.['2xx'] ?? 0,
     ops: r.requests.total,
     ok,
     opsPerSec: Math.round(r.requests.average),

@@ -85,6 +85,7 @@ export function cpuMeter(base, natsUrl) {
         const pgTicks = byComm.get('postgres') ?? 0;
         byComm.delete('postgres');
         out.postgres = pct(pgTicks);
+        cpuSeconds.postgres = pgTicks / 100;
         known += pgTicks;
         const others = [...byComm].sort((a, b) => b[1] - a[1]).filter(([, t]) => pct(t) >= 2);
         const m1 = machine();
