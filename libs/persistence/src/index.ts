@@ -31,5 +31,5 @@ export {
   type AuditFact,
   type OutboxMessage,
 } from './outbox/outbox.js';
-export { OutboxRelay } from './outbox/outbox-relay.js';
+export { OutboxRelay, type KickOptions } from './outbox/outbox-relay.js';
 export { Outbox, OutboxModule } from './outbox/outbox.module.js';

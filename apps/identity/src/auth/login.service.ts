@@ -192,7 +192,8 @@ export class LoginService {
         this.loginAudit(account, 'login.succeeded', client, data),
       ]),
     ]);
-    this.outbox.kick();
+    // Only audit events went to the outbox: they may wait a little to go with others.
+    this.outbox.kick({ deferrable: true });
     return this.sessions.tokens(opened, user.roles, settings.accessTokenTtlSeconds);
   }
 

@@ -17,10 +17,13 @@ export class AuditWriter {
     @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
-  /** Commits the events to the outbox (they are published even if this process dies next). */
+  /**
+   * Commits the events to the outbox (they are published even if this process dies next),
+   * within the relay's deferral (audit events alone: they go with others, many at a time).
+   */
   async record(events: OutboxMessage[]): Promise<void> {
     if (!events.length) return;
     await this.tx.batchGlobal(outboxStatements(events));
-    this.outbox.kick();
+    this.outbox.kick({ deferrable: true });
   }
 }

@@ -32,6 +32,20 @@ export interface OutboxRelayOptions {
    * paying one each, so under load a batch carries the rows of many transactions.
    */
   minIntervalMs?: number;
+  /**
+   * How long rows of a deferrable kick may wait for others (250 ms): audit events written
+   * alone (a login's) then go to JetStream, and to the audit ledger, many at a time.
+   */
+  deferMs?: number;
+}
+
+/** How a kick asks for its rows to be published. */
+export interface KickOptions {
+  /**
+   * The transaction wrote only messages nobody waits for (audit events): they may wait up to
+   * `deferMs` to share a flush with what comes meanwhile. A plain kick publishes them too.
+   */
+  deferrable?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -58,6 +72,8 @@ export class OutboxRelay {
   private kicked = false;
   private wakeOnKick = false;
   private lastFlushAt = 0;
+  /** Turns a deferrable kick into a kick once `deferMs` passed. */
+  private deferred?: NodeJS.Timeout;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -72,12 +88,28 @@ export class OutboxRelay {
   /** Publishes what is left (while NATS answers), then stops. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.deferred);
+    this.deferred = undefined;
     this.wake?.();
     await this.loop;
   }
 
-  /** Call after committing a transaction that added messages: publishes soon instead of at the next poll. */
-  kick(): void {
+  /**
+   * Call after committing a transaction that added messages: publishes soon instead of at the
+   * next poll; with `deferrable`, within `deferMs` (KickOptions).
+   */
+  kick(options: KickOptions = {}): void {
+    if (options.deferrable) {
+      if (!this.deferred && !this.stopped)
+        this.deferred = setTimeout(() => {
+          this.deferred = undefined;
+          this.kick();
+        }, this.options.deferMs ?? 250);
+      return;
+    }
+    // The flush this asks for takes the deferred rows too.
+    clearTimeout(this.deferred);
+    this.deferred = undefined;
     this.kicked = true;
     if (this.wakeOnKick) this.wake?.();
   }

@@ -143,6 +143,41 @@ describe('transactional outbox', () => {
     }
   });
 
+  it('rows of deferrable kicks wait for deferMs and go in one flush; a plain kick takes them at once', async () => {
+    // A relay of its own, that does not poll: only kicks publish.
+    await relay.stop();
+    relay = new OutboxRelay(dataSource, nats, { pollMs: 600_000, deferMs: 2_000 });
+    relay.start();
+    await waitFor('the first flush done', async () => (await outboxCount()) === 0);
+    const flush = jest.spyOn(relay, 'flushOnce');
+    const publishedBatches = async () =>
+      (await Promise.all(flush.mock.results.map((r) => r.value as Promise<number>))).filter(
+        (n) => n > 0,
+      );
+    try {
+      const tenantId = randomUUID();
+      const before = await streamCount();
+      const write = async (n: number, deferrable: boolean) => {
+        await dataSource.transaction((m) => addToOutbox(m, [outboxAudit(auditEvent(tenantId, n))]));
+        relay.kick({ deferrable });
+      };
+      for (let i = 0; i < 5; i++) await write(i, true);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await outboxCount()).toBe(5); // waiting for the deferral (2 s)
+      await waitFor('5 published', async () => (await streamCount()) === before + 5);
+      expect(await publishedBatches()).toEqual([5]);
+
+      for (let i = 5; i < 8; i++) await write(i, true);
+      await write(8, false);
+      await waitFor('4 more published', async () => (await streamCount()) === before + 9);
+      expect(await outboxCount()).toBe(0);
+      // the plain kick's flush took the deferred rows with it, and the deferral was dropped
+      expect(await publishedBatches()).toEqual([5, 4]);
+    } finally {
+      flush.mockRestore();
+    }
+  });
+
   it('a republish of the same rows (crash between ack and delete) is de-duplicated by message id', async () => {
     const event = outboxAudit(auditEvent(randomUUID(), 99));
     const before = await streamCount();

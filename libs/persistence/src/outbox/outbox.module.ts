@@ -9,7 +9,7 @@ import {
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { NatsService } from '@tenantry/messaging';
 import type { DataSource } from 'typeorm';
-import { OutboxRelay } from './outbox-relay.js';
+import { OutboxRelay, type KickOptions } from './outbox-relay.js';
 
 /** Runs the outbox relay for the service's lifetime; inject it to `kick()` after a commit. */
 @Injectable()
@@ -23,8 +23,9 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     this.relay = new OutboxRelay(dataSource, nats);
   }
 
-  kick(): void {
-    this.relay.kick();
+  /** After a commit that wrote messages; `{ deferrable: true }` for audit events alone (KickOptions). */
+  kick(options?: KickOptions): void {
+    this.relay.kick(options);
   }
 
   onApplicationBootstrap(): void {
