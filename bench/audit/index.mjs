@@ -755,7 +755,9 @@ export default async function run() {
       // The same with every instance limited to INSTANCE_CPU, as a container's CPU limit: the
       // instances, not the machine, are then the limit, as where each runs in its own container.
       const capped =
-        INSTANCE_CPU > 0 ? cpuLimitSupport() : { kind: null, why: 'BENCH_AUDIT_INSTANCE_CPU=0' };
+        INSTANCE_CPU > 0
+          ? cpuLimitSupport()
+          : { kind: null, why: `BENCH_AUDIT_INSTANCE_CPU=${process.env.BENCH_AUDIT_INSTANCE_CPU}` };
       if (capped.kind) {
         log(`\nscale-out, each instance limited to ${INSTANCE_CPU} CPU (cgroup ${capped.kind})`);
         for (let round = 0; round < (SCALE_ONLY ? 2 : 1); round++) {
