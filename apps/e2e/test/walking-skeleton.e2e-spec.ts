@@ -379,6 +379,14 @@ describe('walking skeleton: gateway → NATS → service → JetStream → audit
   it('answers 503 while a service is down, and works again once it is back', async () => {
     const tenants = platform.service('tenants');
     await tenants.kill();
+    // nats-server drops the dead connection's subscriptions once it has read its end, which on
+    // a loaded machine can come after the process is gone (a request meanwhile waits for its
+    // timeout: 504). Until then the service is not known to be down; the health check says
+    // when it is (no responders).
+    await waitFor('NATS to know the tenants service is gone', async () => {
+      const health = await call(`${gw}/v1/health`);
+      return /not available/.test(health.body.services?.tenants?.error ?? '');
+    });
     const refused = await call(`${gw}/v1/tenants`, {
       method: 'POST',
       json: { name: 'Down', slug: 'while-down' },
