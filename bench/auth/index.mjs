@@ -27,7 +27,7 @@ import {
   table,
   serviceProfiling,
 } from '../lib/common.mjs';
-import { cpuMeter, cpuMsPerOp } from '../lib/cpu-meter.mjs';
+import { cpuMeter, cpuMsPerOp, cpuMsPerOpFromSeconds } from '../lib/cpu-meter.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const CONNECTIONS = positiveNumber('BENCH_CONNECTIONS', 50);
@@ -241,14 +241,9 @@ export default async function run() {
         round,
         ...logins,
         cpuPercent: cpuSample.percent,
-        // CPU ms per login from unrounded clock ticks over the whole window (warm-up included,
-        // so a little high): finer than cpuMsPerOp, which comes from whole per cents
-        cpuMsPerLogin: Object.fromEntries(
-          Object.entries(cpuSample.cpuSeconds).map(([k, v]) => [
-            k,
-            +((v * 1000) / (logins.ok + logins.warmupOk)).toFixed(3),
-          ]),
-        ),
+        // CPU ms per login from unrounded clock ticks over the row and its warm-up (the window
+        // the meter saw): finer than cpuMsPerOp, which comes from whole per cents
+        cpuMsPerLogin: cpuMsPerOpFromSeconds(cpuSample.cpuSeconds, logins.ok + logins.warmupOk),
       });
       profileSegment(Object.values(pids));
       for (const concurrency of inFlight) {

@@ -11,6 +11,8 @@ const live = new Set();
 process.on('exit', () => {
   for (const limit of live) limit.release();
 });
+/** cpuLimitSupport() as the first limitCpu found it (probed once per run). */
+let probed;
 const V2_ROOT = '/sys/fs/cgroup';
 const V1_ROOT = '/sys/fs/cgroup/cpu';
 
@@ -49,7 +51,7 @@ function probe(support) {
  * still runs) and the group is removed. Throws when the machine has no usable controller.
  */
 export function limitCpu(pid, cores, name) {
-  const support = cpuLimitSupport();
+  const support = (probed ??= cpuLimitSupport());
   if (!support.kind) throw new Error(support.why);
   const dir = join(support.root, `tenantry-bench-${name}-${pid}`);
   mkdirSync(dir, { recursive: true });

@@ -113,3 +113,10 @@ export function cpuMsPerOp(cpuPercent, perSec) {
       .map(([k, v]) => [k, +((v / 100 / perSec) * 1000).toFixed(3)]),
   );
 }
+
+/** CPU milliseconds each process spent per operation, from unrounded CPU seconds (`sample().cpuSeconds`). */
+export function cpuMsPerOpFromSeconds(cpuSeconds, ops) {
+  return Object.fromEntries(
+    Object.entries(cpuSeconds).map(([k, v]) => [k, +((v * 1000) / ops).toFixed(3)]),
+  );
+}

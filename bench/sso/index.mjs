@@ -38,7 +38,7 @@ import {
   stopChild,
   table,
 } from '../lib/common.mjs';
-import { cpuMeter } from '../lib/cpu-meter.mjs';
+import { cpuMeter, cpuMsPerOpFromSeconds } from '../lib/cpu-meter.mjs';
 import {
   checkAssertionSignature,
   decryptAndCheckAssertionSignature,
@@ -551,9 +551,7 @@ function finish(acc) {
       machine: Math.round(acc.machine / acc.seconds),
       other: Math.round(acc.other / acc.seconds),
     },
-    cpuMsPerOp: Object.fromEntries(
-      Object.entries(acc.cpuSeconds).map(([k, v]) => [k, +((v * 1000) / acc.ops).toFixed(3)]),
-    ),
+    cpuMsPerOp: cpuMsPerOpFromSeconds(acc.cpuSeconds, acc.ops),
   };
 }
 
