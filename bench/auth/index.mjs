@@ -6,7 +6,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { Redis } from 'ioredis';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import pg from 'pg';
 import { freePort, REPO_ROOT, ServiceProcess } from '@tenantry/launcher';
 import { createActiveTenant, Platform } from '@tenantry/testing';
 import {
@@ -221,31 +225,47 @@ export default async function run() {
     // The baseline is raw argon2's best on this machine: as many in flight as the logins, and
     // one per CPU (more at once than cores only thrash the caches: 19 MiB each); the faster.
     const inFlight = [...new Set([LOGIN_CONCURRENCY, cpus().length])];
-    for (let round = 1; round <= ROUNDS; round++) {
-      // With BENCH_PROFILE=1 each login row is a profile segment of its own (1, 3, ...).
-      profileSegment(Object.values(pids));
-      const m = cpu.start();
+    // The floor: the same login written as plainly as it can be (login-floor.mjs), in two
+    // processes of its own beside the platform, on the same account and password.
+    const floor = await startLoginFloor(platform, admin);
+    const stopFloor = onCleanup('login floor', () => floor.stop());
+    // POST /v1/auth/login LOGIN_CONCURRENCY at once at `url`, metered (with `extraPids`). CPU
+    // ms per login from unrounded clock ticks over the row and its warm-up (the window the
+    // meter saw): finer than cpuMsPerOp, which comes from whole per cents.
+    const signIns = async (url, extraPids) => {
+      const m = cpu.start(extraPids);
       const logins = await httpLoad({
-        url: `${gateway.url}/v1/auth/login`,
+        url: `${url}/v1/auth/login`,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(admin),
         connections: LOGIN_CONCURRENCY,
       });
-      const cpuSample = m.sample();
+      const { percent, cpuSeconds } = m.sample();
+      const cpuMsPerLogin = cpuMsPerOpFromSeconds(cpuSeconds, logins.ok + logins.warmupOk);
+      return { ...logins, cpuPercent: percent, cpuMsPerLogin };
+    };
+    for (let round = 1; round <= ROUNDS; round++) {
+      // With BENCH_PROFILE=1 each login row is a profile segment of its own (1, 3, ...; the
+      // floor's rows are segments of the platform's processes too, where they are idle).
+      profileSegment(Object.values(pids));
       push({
         id: `http.login#${round}`,
         variant: 'http.login',
         what: `POST /v1/auth/login (argon2id verify, session, tokens, audit), ${LOGIN_CONCURRENCY} in flight`,
         kind: 'measured',
         round,
-        ...logins,
-        cpuPercent: cpuSample.percent,
-        // CPU ms per login from unrounded clock ticks over the row and its warm-up (the window
-        // the meter saw): finer than cpuMsPerOp, which comes from whole per cents
-        cpuMsPerLogin: cpuMsPerOpFromSeconds(cpuSample.cpuSeconds, logins.ok + logins.warmupOk),
+        ...(await signIns(gateway.url)),
       });
       profileSegment(Object.values(pids));
+      push({
+        id: `login.floor#${round}`,
+        variant: 'login.floor',
+        what: `the login floor (login-floor.mjs: Fastify -> NATS -> SELECT, Redis, argon2id, one INSERT, EdDSA token, JetStream), ${LOGIN_CONCURRENCY} in flight`,
+        kind: 'baseline',
+        round,
+        ...(await signIns(floor.url, floor.pids)),
+      });
       for (const concurrency of inFlight) {
         const measured = await argon2Baseline(concurrency);
         push({
@@ -256,9 +276,13 @@ export default async function run() {
           round,
           concurrency,
           perSec: Math.round(measured.perSec),
+          cpuPercent: measured.cpuPercent,
+          cpuMsPerVerify: measured.cpuMsPerVerify,
+          kernelShare: measured.kernelShare,
         });
       }
     }
+    await stopFloor();
     const argon2 = inFlight.map((concurrency) => {
       const of = rows.filter((r) => r.variant === `argon2.verify@${concurrency}`);
       return { concurrency, perSec: of.reduce((a, r) => a + r.perSec, 0) / of.length };
@@ -315,6 +339,9 @@ export default async function run() {
     joseVerify_us: byId['jose.verify-loop']?.usPerVerify ?? null,
     // goal: at least 0.8
     logins_vs_argon2Verify: ratio(rps('http.login'), byId['argon2.verify']?.perSec),
+    // the least a login of this shape costs here, against raw argon2; and the platform's logins against it
+    loginFloor_vs_argon2Verify: ratio(rps('login.floor'), byId['argon2.verify']?.perSec),
+    logins_vs_loginFloor: ratio(rps('http.login'), rps('login.floor')),
   };
 
   process.stderr.write('\n');
@@ -368,6 +395,74 @@ async function post(gatewayUrl, path, headers, body) {
   if (response.status !== 201)
     throw new Error(`POST ${path} answered ${response.status}: ${JSON.stringify(json)}`);
   return json;
+}
+
+/**
+ * login-floor.mjs's two processes (service, then front) on both CPUs, with a database, stream and
+ * Redis keys of their own (removed by `stop`); `pids` for the CPU meter.
+ */
+async function startLoginFloor(platform, account) {
+  const prefix = `floor_${platform.namespace}`;
+  const bootstrap = new URL(platform.infra.bootstrapUrl);
+  const admin = new pg.Client({ connectionString: bootstrap.href });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${prefix}`);
+  const database = new URL(bootstrap.href);
+  database.pathname = `/${prefix}`;
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    NATS_URL: platform.infra.natsUrl,
+    REDIS_URL: platform.infra.redisUrl,
+    FLOOR_PG_URL: database.href,
+    FLOOR_PREFIX: prefix,
+    FLOOR_EMAIL: account.email,
+    FLOOR_PASSWORD: account.password,
+    PORT: String(port),
+  };
+  const children = [];
+  const start = (role) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [`${HERE}login-floor.mjs`], {
+        env: { ...env, FLOOR_ROLE: role },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      children.push(child);
+      pin(child.pid, ALL_CPUS);
+      child.once('exit', (code) => reject(new Error(`login floor ${role} exited with ${code}`)));
+      child.once('error', reject);
+      child.once('message', () => resolve(child));
+    });
+  const stop = async () => {
+    for (const child of children.reverse()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    children.length = 0;
+    await admin.query(`DROP DATABASE IF EXISTS ${prefix} WITH (FORCE)`);
+    await admin.end();
+    const nc = await connect({ servers: platform.infra.natsUrl });
+    await (await jetstreamManager(nc)).streams.delete(`${prefix}_AUDIT`).catch(() => false);
+    await nc.close();
+    const redis = new Redis(platform.infra.redisUrl);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  };
+  try {
+    const service = await start('service');
+    const front = await start('front');
+    return {
+      url: `http://127.0.0.1:${port}`,
+      pids: { floorFront: front.pid, floorService: service.pid },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 /** argon2-verify.mjs in a process of its own, on both cores like the identity service. */
