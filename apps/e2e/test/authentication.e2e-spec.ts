@@ -12,6 +12,7 @@ import {
   Platform,
   REPO_ROOT,
   ServiceProcess,
+  SoftPasskey,
   startSmtpServer,
   tokenInMail,
   waitFor,
@@ -126,6 +127,9 @@ function headerNames(reply: Reply): Record<string, string> {
 }
 
 const ADMIN_EMAIL = 'operator@auth-e2e.test';
+/** Passkeys' relying party and the frontend origin their ceremonies run on, as set for identity. */
+const PASSKEY_RP_ID = 'app.auth-e2e.test';
+const PASSKEY_ORIGIN = 'https://app.auth-e2e.test';
 
 describe('authentication at the gateway', () => {
   const adminPassword = randomBytes(18).toString('base64url');
@@ -194,6 +198,9 @@ describe('authentication at the gateway', () => {
         TENANTRY_ADMIN_EMAIL: ADMIN_EMAIL,
         TENANTRY_ADMIN_PASSWORD: adminPassword,
         SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        // Passkeys: the frontend where their ceremonies run.
+        WEBAUTHN_RP_ID: PASSKEY_RP_ID,
+        WEBAUTHN_ORIGINS: PASSKEY_ORIGIN,
       },
     });
     await platform.start();
@@ -395,6 +402,7 @@ describe('authentication at the gateway', () => {
       'POST /v1/auth/invitations/accept',
       'POST /v1/auth/login',
       'POST /v1/auth/mfa/enrol',
+      'POST /v1/auth/mfa/passkey-options',
       'POST /v1/auth/mfa/verify',
       'POST /v1/auth/password-reset',
       'POST /v1/auth/password-reset/complete',
@@ -729,6 +737,102 @@ describe('authentication at the gateway', () => {
       expectUnauthenticated(
         await call(gw, 'GET', `/v1/tenants/${tenantA}/users`, { apiKey: key }),
         'expired',
+      );
+    });
+  });
+
+  describe('passkeys', () => {
+    it('adds a passkey over HTTP, answers a login challenge with it, and removes it', async () => {
+      await invite(tenantA, 'passkey@auth-a.test', ['member']);
+      const { token, password } = await acceptInvitation('passkey@auth-a.test');
+      const userId = decodeJwt(token).sub!;
+      const passkey = new SoftPasskey(PASSKEY_ORIGIN);
+
+      const options = await call(gw, 'POST', '/v1/me/mfa/passkeys/options', { token });
+      expect(options.status).toBe(200);
+      expect(options.body).toMatchObject({ rp: { id: PASSKEY_RP_ID }, attestation: 'none' });
+      const added = await call(gw, 'POST', '/v1/me/mfa/passkeys', {
+        token,
+        body: { name: 'E2E key', credential: passkey.register(options.body) },
+      });
+      expect(added.status).toBe(201);
+      expect(added.body).toMatchObject({ name: 'E2E key', lastUsedAt: null });
+      expect(added.body.recoveryCodes).toHaveLength(10);
+      const listed = await call(gw, 'GET', '/v1/me/mfa/passkeys', { token });
+      expect(listed.body.passkeys.map((p: { id: string }) => p.id)).toEqual([added.body.id]);
+
+      const challenge = await login('passkey@auth-a.test', password);
+      expect(challenge.status).toBe(200);
+      expect(challenge.body).toMatchObject({
+        mfaRequired: true,
+        methods: ['recovery_code', 'webauthn'],
+      });
+      const { challengeToken } = challenge.body;
+      // One second factor at a time, named in the problem.
+      const both = await call(gw, 'POST', '/v1/auth/mfa/verify', {
+        body: {
+          challengeToken,
+          code: '123456',
+          passkey: passkey.authenticate({ challenge: 'x', rpId: PASSKEY_RP_ID }),
+        },
+      });
+      expect(both.status).toBe(400);
+      expect(both.body.errors).toEqual([
+        { field: 'passkey', message: 'give either code or passkey, not both' },
+      ]);
+      const neither = await call(gw, 'POST', '/v1/auth/mfa/verify', { body: { challengeToken } });
+      expect(neither.status).toBe(400);
+      expect(neither.body.errors).toEqual([
+        { field: 'code', message: 'is required (or give passkey)' },
+      ]);
+      const request = await call(gw, 'POST', '/v1/auth/mfa/passkey-options', {
+        body: { challengeToken },
+      });
+      expect(request.status).toBe(200);
+      expect(request.body.allowCredentials).toEqual([
+        expect.objectContaining({ id: passkey.id, type: 'public-key' }),
+      ]);
+      const signedIn = await call(gw, 'POST', '/v1/auth/mfa/verify', {
+        body: { challengeToken, passkey: passkey.authenticate(request.body) },
+      });
+      expect(signedIn.status).toBe(200);
+      expect(decodeJwt(signedIn.body.accessToken)).toMatchObject({
+        sub: userId,
+        amr: ['pwd', 'pop'],
+      });
+      const me = await call(gw, 'GET', '/v1/me', { token: signedIn.body.accessToken });
+      expect(me.status).toBe(200);
+
+      const removed = await call(gw, 'DELETE', `/v1/me/mfa/passkeys/${added.body.id}`, { token });
+      expect(removed.status).toBe(200);
+      expect((await login('passkey@auth-a.test', password)).body).toMatchObject({
+        tokenType: 'Bearer',
+      });
+      const again = await call(gw, 'DELETE', `/v1/me/mfa/passkeys/${added.body.id}`, { token });
+      expect(again.status).toBe(404);
+
+      // Each step in the tenant's audit log, with the user as the actor.
+      await waitFor(
+        'the passkey steps in the audit log',
+        async () => {
+          const page = await call(gw, 'GET', `/v1/tenants/${tenantA}/audit-events?limit=100`, {
+            token: operatorToken,
+          });
+          const mine = (
+            page.body.items as {
+              action: string;
+              actor: { id: string };
+              data?: Record<string, unknown>;
+            }[]
+          ).filter((e) => e.actor.id === userId);
+          const actions = mine.map((e) => `${e.action}:${String(e.data?.method ?? '')}`);
+          return ['mfa.enrolled:passkey', 'mfa.verified:', 'mfa.removed:passkey'].every((a) =>
+            actions.includes(a),
+          )
+            ? mine
+            : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 250 },
       );
     });
   });

@@ -51,7 +51,12 @@ const SECRET_SETTINGS: readonly string[] = [
  * Settings whose default is "unset" (an empty value means the same): an empty value in the
  * ConfigMap, passed through from the environment in docker-compose.yml.
  */
-const OPTIONAL_SETTINGS: readonly string[] = ['DNS_SERVERS', 'SSO_ALLOW_HTTP_ISSUERS'];
+const OPTIONAL_SETTINGS: readonly string[] = [
+  'DNS_SERVERS',
+  'SSO_ALLOW_HTTP_ISSUERS',
+  'WEBAUTHN_RP_ID',
+  'WEBAUTHN_ORIGINS',
+];
 /** Settings several services must agree on (identity signs `iss`, the gateway checks it). */
 const SHARED_SETTINGS: readonly string[] = ['TENANTRY_ISSUER'];
 /** SHUTDOWN_TIMEOUT_MS default in libs/runtime config. */

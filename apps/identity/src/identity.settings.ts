@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { SERVICE_CONFIG, type ServiceConfig } from '@tenantry/runtime';
+import { commaListSetting, SERVICE_CONFIG, type ServiceConfig } from '@tenantry/runtime';
 import { z } from 'zod';
 import { DnsServersSchema } from './domains/dns-servers.js';
 import { HttpIssuerOriginsSchema } from './oidc/http-issuers.js';
@@ -59,6 +59,21 @@ export const IdentitySettingsSchema = z.object({
   DNS_SERVERS: DnsServersSchema,
   /** http:// origins whose OIDC issuers may use plain http (comma-separated); development and tests only. */
   SSO_ALLOW_HTTP_ISSUERS: HttpIssuerOriginsSchema,
+  /** Passkeys' relying party: a registrable domain of the frontend's origin; unset: TENANTRY_APP_URL's host. */
+  WEBAUTHN_RP_ID: z
+    .string()
+    .regex(/^$|^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, {
+      error: 'must be a domain name (e.g. example.com, or localhost), or unset',
+    })
+    .optional()
+    .transform((value) => value || undefined),
+  /** The name authenticators show for the relying party. */
+  WEBAUTHN_RP_NAME: z.string().min(1).max(64).default('Tenantry'),
+  /** Origins (comma-separated) where passkey ceremonies may run; unset: TENANTRY_APP_URL's origin. */
+  WEBAUTHN_ORIGINS: commaListSetting(
+    isOrigin,
+    'must be origins such as https://app.example.com, comma-separated, or unset',
+  ),
 });
 export type IdentitySettingsEnv = z.output<typeof IdentitySettingsSchema>;
 
@@ -76,6 +91,15 @@ export interface IdentitySettings {
   dnsServers: string[];
   /** Origins (`http://host:port`) of OIDC issuers allowed to use plain http; empty: https only. */
   allowHttpIssuers: string[];
+  /** The relying party of passkeys, and the origins their ceremonies may run on. */
+  webAuthn: { rpId: string; rpName: string; origins: string[] };
+}
+
+/** `https://host[:port]` (or http), nothing more: what a browser reports as a page's origin. */
+function isOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return /^https?:$/.test(url.protocol) && url.origin === value.replace(/\/$/, '');
 }
 
 export const IDENTITY_SETTINGS = Symbol('IDENTITY_SETTINGS');
@@ -97,6 +121,13 @@ export const identitySettingsProvider = {
       loginAttemptsPerIpPerMinute: env.LOGIN_ATTEMPTS_PER_IP_PER_MINUTE,
       dnsServers: env.DNS_SERVERS,
       allowHttpIssuers: env.SSO_ALLOW_HTTP_ISSUERS,
+      webAuthn: {
+        rpId: env.WEBAUTHN_RP_ID?.toLowerCase() ?? new URL(env.TENANTRY_APP_URL).hostname,
+        rpName: env.WEBAUTHN_RP_NAME,
+        origins: env.WEBAUTHN_ORIGINS.length
+          ? env.WEBAUTHN_ORIGINS.map((origin) => new URL(origin).origin)
+          : [new URL(env.TENANTRY_APP_URL).origin],
+      },
     };
   },
 };

@@ -10,6 +10,8 @@ import {
   UserRpc,
   type AuditEvent,
   type ClientInfo,
+  type LoginResult,
+  type MfaChallenge,
   type RpcContract,
   type RpcRequest,
   type RpcResponse,
@@ -67,6 +69,12 @@ function parseMail(raw: string): ReceivedMail {
   if (/base64/i.test(header('Content-Transfer-Encoding')))
     body = Buffer.from(body, 'base64').toString('utf8');
   return { to: header('To'), subject: header('Subject'), text: body.replace(/\r\n/g, '\n') };
+}
+
+/** The MFA challenge a login answered with (fails the test when it answered with tokens). */
+export function challengeOf(result: LoginResult): MfaChallenge {
+  if (!('mfaRequired' in result)) throw new Error('expected an MFA challenge, got tokens');
+  return result;
 }
 
 /** A random client address, so that tests do not share the per-IP throttle. */

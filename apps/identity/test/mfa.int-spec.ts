@@ -1,25 +1,12 @@
-import {
-  AuthRpc,
-  ErrorCode,
-  MfaChallengeEnrolRpc,
-  MfaRpc,
-  UserRpc,
-  type LoginResult,
-  type MfaChallenge,
-} from '@tenantry/contracts';
+import { AuthRpc, ErrorCode, MfaChallengeEnrolRpc, MfaRpc, UserRpc } from '@tenantry/contracts';
 import { decodeJwt } from 'jose';
 import { generate } from 'otplib';
 import { AuthSettingsService } from '../src/auth-settings/auth-settings.service.js';
-import { client, IdentityHarness, tokenOf } from './identity.harness.js';
+import { challengeOf, client, IdentityHarness, tokenOf } from './identity.harness.js';
 
 /** A TOTP code `stepsAhead` time steps from now (one step ahead is within the tolerance). */
 const codeFor = (secret: string, stepsAhead = 0) =>
   generate({ secret, epoch: Math.floor(Date.now() / 1000) + stepsAhead * 30 });
-
-function challengeOf(result: LoginResult): MfaChallenge {
-  if (!('mfaRequired' in result)) throw new Error('expected an MFA challenge, got tokens');
-  return result;
-}
 
 /** TOTP, recovery codes and MFA challenges against real PostgreSQL, Redis and NATS. */
 describe('multi-factor authentication', () => {

@@ -487,6 +487,7 @@ export {
   PasswordInputSchema,
   PasswordResetCompleteBodySchema,
   PasswordResetCompleteRequestSchema,
+  MfaPasskeyOptionsBodySchema,
   PasswordResetRequestBodySchema,
   PasswordResetRequestSchema,
   RefreshBodySchema,
@@ -545,11 +546,19 @@ export {
   type Jwks,
 } from './identity/signing-key.contract.js';
 export {
+  AddedPasskeySchema,
+  AddPasskeyBodySchema,
   MfaChallengeEnrolRpc,
   MfaCodeBodySchema,
   MfaRpc,
+  PasskeyAssertionSchema,
+  PasskeyOptionsSchema,
+  PasskeyRegistrationSchema,
+  PasskeyRpc,
+  PasskeySchema,
   RecoveryCodesSchema,
   TotpEnrolmentSchema,
+  type Passkey,
 } from './identity/mfa.contract.js';
 export {
   AuthSettingsRpc,

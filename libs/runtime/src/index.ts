@@ -7,7 +7,7 @@ export {
   type ServiceConfig,
 } from './config/config.js';
 export { ConfigModule, SERVICE_CONFIG } from './config/config.module.js';
-export { wholeNumberSetting } from './config/settings.js';
+export { commaListSetting, wholeNumberSetting } from './config/settings.js';
 export {
   DATABASE_READINESS,
   READINESS_CHECKS,

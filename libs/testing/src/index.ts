@@ -50,3 +50,9 @@ export {
   waitForActiveTenant,
   type CreateTenantOptions,
 } from './tenants.js';
+export {
+  SoftPasskey,
+  type AssertionJson,
+  type CeremonyPlace,
+  type RegistrationJson,
+} from './passkey-authenticator.js';

@@ -1,5 +1,10 @@
 import { Inject } from '@nestjs/common';
-import { SERVICE_CONFIG, wholeNumberSetting, type ServiceConfig } from '@tenantry/runtime';
+import {
+  commaListSetting,
+  SERVICE_CONFIG,
+  wholeNumberSetting,
+  type ServiceConfig,
+} from '@tenantry/runtime';
 import { z } from 'zod';
 
 const ALLOW_HTTP_EXPECTED =
@@ -37,19 +42,10 @@ export const SinkSettingsSchema = z.object({
    * (comma-separated; `http://127.0.0.1:4455`); development and tests only. Unset: every
    * sink URL must be https:// and resolve to public addresses only.
    */
-  AUDIT_SINK_ALLOW_HTTP: z
-    .string()
-    .optional()
-    .transform((value) =>
-      (value ?? '')
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter((entry) => entry !== ''),
-    )
-    .refine((entries) => entries.every((entry) => parseSinkOrigin(entry) !== null), {
-      error: ALLOW_HTTP_EXPECTED,
-    })
-    .transform((entries) => entries.flatMap((entry) => parseSinkOrigin(entry) ?? [])),
+  AUDIT_SINK_ALLOW_HTTP: commaListSetting(
+    (entry) => parseSinkOrigin(entry) !== null,
+    ALLOW_HTTP_EXPECTED,
+  ).transform((entries) => entries.flatMap((entry) => parseSinkOrigin(entry) ?? [])),
   /** How often the delivery loop looks for new ledger entries (milliseconds). */
   AUDIT_SINK_POLL_MS: positiveInt('milliseconds', 60_000).default(1000),
   /** Sinks one audit instance delivers to at the same time (each holds a database connection). */

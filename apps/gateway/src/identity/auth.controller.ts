@@ -9,7 +9,9 @@ import {
   LoginBodySchema,
   MfaChallengeEnrolRpc,
   MfaChallengeSchema,
+  MfaPasskeyOptionsBodySchema,
   MfaVerifyBodySchema,
+  PasskeyOptionsSchema,
   PasswordResetCompleteBodySchema,
   PasswordResetRequestBodySchema,
   RefreshBodySchema,
@@ -96,7 +98,9 @@ export class AuthController {
   @Post('mfa/verify')
   @HttpCode(200)
   @Public()
-  @ApiOperation({ summary: 'Complete an MFA challenge with a TOTP code or a recovery code' })
+  @ApiOperation({
+    summary: 'Complete an MFA challenge with a TOTP code, a recovery code or a passkey',
+  })
   @ApiHeader(COOKIE_HEADER)
   @ApiContract({
     status: 200,
@@ -114,6 +118,28 @@ export class AuthController {
       client: clientInfo(request),
     });
     return this.deliver(tokens, reply, wantsCookie(request));
+  }
+
+  @Post('mfa/passkey-options')
+  @HttpCode(200)
+  @Public()
+  @ApiOperation({
+    summary: 'Answer an MFA challenge with a passkey: options for navigator.credentials.get()',
+    description:
+      'For a challenge whose `methods` include `webauthn`. Send the credential (`toJSON()`) as `passkey` to POST /v1/auth/mfa/verify, with the challenge token.',
+  })
+  @ApiContract({
+    status: 200,
+    body: MfaPasskeyOptionsBodySchema,
+    response: PasskeyOptionsSchema,
+    problems: [401, 409, 429],
+  })
+  passkeyOptions(
+    @Body(new ZodPipe(MfaPasskeyOptionsBodySchema, 'body'))
+    body: z.output<typeof MfaPasskeyOptionsBodySchema>,
+    @Req() request: FastifyRequest,
+  ) {
+    return this.rpc.request(AuthRpc.passkeyOptions, { ...body, client: clientInfo(request) });
   }
 
   @Post('mfa/enrol')

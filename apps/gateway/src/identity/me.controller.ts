@@ -1,10 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  AddedPasskeySchema,
+  AddPasskeyBodySchema,
   ChangePasswordBodySchema,
   MeSchema,
   MfaCodeBodySchema,
   MfaRpc,
+  PasskeyOptionsSchema,
+  PasskeyRpc,
+  PasskeySchema,
   RecoveryCodesSchema,
   SessionRpc,
   SessionSchema,
@@ -24,6 +29,8 @@ import { homeTenant, MAX_ACCESS_TOKEN_MS, sessionOf } from './caller.js';
 
 const SessionPath = strictObject({ sessionId: UuidSchema });
 const SessionListSchema = z.object({ items: z.array(SessionSchema) });
+const PasskeyPath = strictObject({ passkeyId: UuidSchema });
+const PasskeyListSchema = z.object({ passkeys: z.array(PasskeySchema) });
 
 /** The signed-in user (or operator) themselves: profile, sessions, password, MFA. */
 @ApiTags('me')
@@ -163,6 +170,77 @@ export class MeController {
       tenantId: homeTenant(caller),
       userId: caller.id,
       ...body,
+    });
+  }
+
+  @Post('mfa/passkeys/options')
+  @Permission('profile:write', OWN_ACCOUNT)
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Start adding a passkey: options for navigator.credentials.create()',
+    description:
+      'Pass them to `PublicKeyCredential.parseCreationOptionsFromJSON` (or `@simplewebauthn/browser`), then send the new credential (`toJSON()`) to POST /v1/me/mfa/passkeys within 5 minutes.',
+  })
+  @ApiContract({ status: 200, response: PasskeyOptionsSchema })
+  passkeyOptions(@Caller() caller: Principal) {
+    return this.rpc.request(PasskeyRpc.registrationOptions, {
+      tenantId: homeTenant(caller),
+      userId: caller.id,
+    });
+  }
+
+  @Post('mfa/passkeys')
+  @Permission('profile:write', OWN_ACCOUNT)
+  @ApiOperation({
+    summary: 'Add a passkey as a second factor',
+    description:
+      'The credential answers the options of POST /v1/me/mfa/passkeys/options (once). A first second factor turns MFA on and returns recovery codes, shown once.',
+  })
+  @ApiContract({
+    status: 201,
+    body: AddPasskeyBodySchema,
+    response: AddedPasskeySchema,
+    problems: [409],
+  })
+  addPasskey(
+    @Caller() caller: Principal,
+    @Body(new ZodPipe(AddPasskeyBodySchema, 'body')) body: z.output<typeof AddPasskeyBodySchema>,
+  ) {
+    return this.rpc.request(PasskeyRpc.add, {
+      tenantId: homeTenant(caller),
+      userId: caller.id,
+      ...body,
+    });
+  }
+
+  @Get('mfa/passkeys')
+  @Permission('profile:read', OWN_ACCOUNT)
+  @ApiOperation({ summary: 'My passkeys' })
+  @ApiContract({ status: 200, response: PasskeyListSchema })
+  passkeys(@Caller() caller: Principal) {
+    return this.rpc.request(PasskeyRpc.list, { tenantId: homeTenant(caller), userId: caller.id });
+  }
+
+  @Delete('mfa/passkeys/:passkeyId')
+  @Permission('profile:write', OWN_ACCOUNT)
+  @ApiOperation({
+    summary: 'Remove one of my passkeys',
+    description: 'Removing the last second factor (no TOTP, no other passkey) turns MFA off.',
+  })
+  @ApiContract({
+    status: 200,
+    path: PasskeyPath,
+    response: z.object({ removed: z.literal(true) }),
+    problems: [404],
+  })
+  removePasskey(
+    @Caller() caller: Principal,
+    @Param(new ZodPipe(PasskeyPath, 'path')) path: z.output<typeof PasskeyPath>,
+  ) {
+    return this.rpc.request(PasskeyRpc.remove, {
+      tenantId: homeTenant(caller),
+      userId: caller.id,
+      passkeyId: path.passkeyId,
     });
   }
 }

@@ -23,6 +23,11 @@ export class AuthNatsController {
     return this.login.verifyMfa(request);
   }
 
+  @RpcHandler(AuthRpc.passkeyOptions)
+  passkeyOptions(request: RpcPayload<typeof AuthRpc.passkeyOptions>) {
+    return this.login.passkeyOptions(request.challengeToken, request.client);
+  }
+
   @RpcHandler(MfaChallengeEnrolRpc)
   enrolMfa(request: RpcPayload<typeof MfaChallengeEnrolRpc>) {
     return this.login.enrolWithChallenge(request.challengeToken);

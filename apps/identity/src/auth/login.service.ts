@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import {
   AppError,
   DEFAULT_AUTH_SETTINGS,
@@ -22,6 +23,7 @@ import { TenantDirectory } from '../core/tenant-directory.js';
 import { CredentialLookupRepository } from '../credential-lookup/credential-lookup.repository.js';
 import { MfaErrors } from '../mfa/mfa.errors.js';
 import { MfaService, type SecondFactor, type TotpEnrolment } from '../mfa/mfa.service.js';
+import { PasskeyService } from '../mfa/passkey.service.js';
 import {
   accountSubject,
   PasswordAttempts,
@@ -71,6 +73,7 @@ export class LoginService {
     @Inject(PasswordAttempts) private readonly attempts: PasswordAttempts,
     @Inject(RequestThrottle) private readonly throttle: RequestThrottle,
     @Inject(MfaService) private readonly mfa: MfaService,
+    @Inject(PasskeyService) private readonly passkeys: PasskeyService,
     @Inject(MfaChallengeStore) private readonly challenges: MfaChallengeStore,
     @Inject(SessionService) private readonly sessions: SessionService,
     @Inject(AuditWriter) private readonly audit: AuditWriter,
@@ -104,10 +107,11 @@ export class LoginService {
   }
 
   /**
-   * Completes a challenged sign-in with a TOTP code (one not used before) or a recovery
-   * code (once each); a challenge that requires enrolment takes the first code of the
-   * authenticator enrolled with it, and returns the recovery codes. Wrong codes count
-   * toward the lockout; the challenge is consumed by the sign-in it completes.
+   * Completes a challenged sign-in with a TOTP code (one not used before), a recovery code
+   * (once each) or a passkey's answer to the challenge's passkey options (once each); a
+   * challenge that requires enrolment takes the first code of the authenticator enrolled
+   * with it, and returns the recovery codes. Wrong answers count toward the lockout; the
+   * challenge is consumed by the sign-in it completes.
    */
   async verifyMfa(request: MfaVerifyRequest): Promise<SignedIn> {
     await this.throttle.perIp('login', request.client.ip, this.loginsPerIp);
@@ -124,12 +128,17 @@ export class LoginService {
     const subject = accountSubject(tenantId, userId);
     const attempt = await this.attempts.begin(subject, account.settings);
     const proof = await this.tx.run(tenantId, async (manager) => {
-      const proof = await this.secondFactor(
-        manager,
-        account,
-        challenge.enrolmentRequired,
-        request.code,
-      );
+      const proof = request.passkey
+        ? (await this.passkeys.verifyIn(
+            manager,
+            tenantId,
+            userId,
+            request.challengeToken,
+            request.passkey as AuthenticationResponseJSON,
+          ))
+          ? { factor: 'pop' as const }
+          : null
+        : await this.secondFactor(manager, account, challenge.enrolmentRequired, request.code!);
       // Consumed in the transaction that spends the code: a lost race spends nothing.
       if (proof && !(await this.challenges.consume(request.challengeToken)))
         throw AuthErrors.mfaChallengeInvalid();
@@ -138,7 +147,9 @@ export class LoginService {
     if (!proof) {
       await this.attempts.failed(subject, attempt, account.settings);
       await this.audit.record([
-        this.loginAudit(account, 'mfa.failed', request.client, { failure: 'wrong_code' }),
+        this.loginAudit(account, 'mfa.failed', request.client, {
+          failure: request.passkey ? 'wrong_passkey' : 'wrong_code',
+        }),
       ]);
       throw AuthErrors.mfaCodeInvalid();
     }
@@ -151,6 +162,15 @@ export class LoginService {
       'mfa.verified',
     );
     return proof.recoveryCodes ? { ...tokens, recoveryCodes: proof.recoveryCodes } : tokens;
+  }
+
+  /** During a challenge of a user with passkeys: the options to answer it with one (verifyMfa). */
+  async passkeyOptions(challengeToken: string, client: ClientInfo) {
+    await this.throttle.perIp('login', client.ip, this.loginsPerIp);
+    const challenge = await this.challenges.find(challengeToken);
+    if (!challenge) throw AuthErrors.mfaChallengeInvalid();
+    if (challenge.enrolmentRequired) throw MfaErrors.noPasskeys();
+    return this.passkeys.signInOptions(challenge.tenantId, challenge.userId, challengeToken);
   }
 
   /** During a challenge that requires enrolment: a new authenticator to set up (confirmed by verifyMfa). */
@@ -200,6 +220,11 @@ export class LoginService {
   /** An MFA challenge for an account whose password was right (the attempt is taken back). */
   async challenge(account: Account, authTime: Date): Promise<LoginResult> {
     const enrolmentRequired = !account.user.mfaEnabled;
+    const methods = enrolmentRequired
+      ? (['totp'] as const)
+      : await this.tx.run(account.tenantId, (manager) =>
+          this.mfa.methodsIn(manager, account.tenantId, account.user.id),
+        );
     const challengeToken = await this.challenges.create({
       tenantId: account.tenantId,
       userId: account.user.id,
@@ -209,7 +234,7 @@ export class LoginService {
     return {
       mfaRequired: true,
       challengeToken,
-      methods: enrolmentRequired ? ['totp'] : ['totp', 'recovery_code'],
+      methods: [...methods],
       enrolmentRequired,
       expiresIn: MFA_CHALLENGE_TTL_SECONDS,
     };

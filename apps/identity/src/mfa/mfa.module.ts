@@ -7,8 +7,11 @@ import { RecoveryCodeEntity, TotpEntity } from './mfa.entity.js';
 import { MfaNatsController } from './mfa.nats-controller.js';
 import { MfaRepository } from './mfa.repository.js';
 import { MfaService } from './mfa.service.js';
+import { PasskeyChallenges } from './passkey-challenges.js';
+import { PasskeyRepository } from './passkey.repository.js';
+import { PasskeyService } from './passkey.service.js';
 
-/** TOTP second factor and recovery codes. */
+/** Second factors: TOTP, passkeys (WebAuthn) and recovery codes. */
 @Module({
   imports: [
     TypeOrmModule.forFeature([TotpEntity, RecoveryCodeEntity]),
@@ -17,7 +20,7 @@ import { MfaService } from './mfa.service.js';
     UserModule,
   ],
   controllers: [MfaNatsController],
-  providers: [MfaRepository, MfaService],
-  exports: [MfaService],
+  providers: [MfaRepository, MfaService, PasskeyRepository, PasskeyChallenges, PasskeyService],
+  exports: [MfaService, PasskeyService],
 })
 export class MfaModule {}

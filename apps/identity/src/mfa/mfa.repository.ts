@@ -110,6 +110,14 @@ export class MfaRepository {
     return count === 1;
   }
 
+  /** Removes the TOTP authenticator only (the user keeps other factors and the recovery codes). */
+  async deleteTotp(manager: EntityManager, tenantId: string, userId: string): Promise<void> {
+    await manager.query(`DELETE FROM mfa_totp WHERE tenant_id = $1 AND user_id = $2`, [
+      tenantId,
+      userId,
+    ]);
+  }
+
   /** Removes the authenticator and the recovery codes. */
   async deleteAll(manager: EntityManager, tenantId: string, userId: string): Promise<void> {
     await manager.query(`DELETE FROM recovery_codes WHERE tenant_id = $1 AND user_id = $2`, [

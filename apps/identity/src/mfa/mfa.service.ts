@@ -10,6 +10,7 @@ import { UserErrors } from '../users/user.errors.js';
 import { UserRepository } from '../users/user.repository.js';
 import { MfaErrors } from './mfa.errors.js';
 import { MfaRepository } from './mfa.repository.js';
+import { PasskeyRepository } from './passkey.repository.js';
 import { acceptedStep, isTotpCode, newTotpSecret, totpUri } from './totp.js';
 
 /** How many recovery codes a user gets (each works once). */
@@ -21,8 +22,8 @@ export interface TotpEnrolment {
   qrDataUrl: string;
 }
 
-/** The second factor a code proved, as it goes into `amr`. */
-export type SecondFactor = 'otp' | 'recovery_code';
+/** The second factor a code or a passkey proved, as it goes into `amr` (a passkey: `pop`, RFC 8176's proof of possession of a key). */
+export type SecondFactor = 'otp' | 'recovery_code' | 'pop';
 
 /**
  * TOTP authenticators (otplib) and recovery codes: enrolment (pending until a first code
@@ -33,6 +34,7 @@ export type SecondFactor = 'otp' | 'recovery_code';
 export class MfaService {
   constructor(
     @Inject(MfaRepository) private readonly mfa: MfaRepository,
+    @Inject(PasskeyRepository) private readonly passkeys: PasskeyRepository,
     @Inject(UserRepository) private readonly users: UserRepository,
     @Inject(AuthSettingsService) private readonly authSettings: AuthSettingsService,
     @Inject(PasswordAttempts) private readonly attempts: PasswordAttempts,
@@ -86,9 +88,7 @@ export class MfaService {
     const step = await acceptedStep(totp.secret, code, null);
     if (step === null) return null;
     await this.mfa.confirmTotp(manager, tenantId, userId, step);
-    await this.users.update(manager, tenantId, userId, { mfaEnabled: true });
-    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => randomSecret());
-    await this.mfa.replaceRecoveryCodes(manager, tenantId, userId, codes.map(sha256Hex));
+    const codes = await this.turnOnIn(manager, tenantId, userId);
     await addToOutbox(manager, [
       auditEvent({
         tenantId,
@@ -102,8 +102,9 @@ export class MfaService {
   }
 
   /**
-   * Removes the user's authenticator and recovery codes, given a valid code (TOTP or
-   * recovery); wrong codes count toward the lockout. Audited (mfa.disabled).
+   * Removes the user's TOTP authenticator, given a valid code (TOTP or recovery); wrong
+   * codes count toward the lockout. Without a passkey left, MFA goes off and the recovery
+   * codes go too. Audited (mfa.disabled).
    */
   async disable(tenantId: string, userId: string, code: string): Promise<void> {
     const settings = await this.authSettings.get(tenantId);
@@ -113,17 +114,19 @@ export class MfaService {
       const user = await this.users.findById(manager, tenantId, userId, true);
       if (!user) throw UserErrors.notFound(userId);
       if (!user.mfaEnabled) throw MfaErrors.notEnrolled();
+      if (!(await this.mfa.findTotp(manager, tenantId, userId))?.confirmed)
+        throw MfaErrors.notEnrolled();
       const factor = await this.verifyIn(manager, tenantId, userId, code);
       if (!factor) return null;
-      await this.mfa.deleteAll(manager, tenantId, userId);
-      await this.users.update(manager, tenantId, userId, { mfaEnabled: false });
+      await this.mfa.deleteTotp(manager, tenantId, userId);
+      const mfaEnabled = await this.afterFactorRemovedIn(manager, tenantId, userId);
       await addToOutbox(manager, [
         auditEvent({
           tenantId,
           category: 'auth',
           action: 'mfa.disabled',
           target: { type: 'user', id: userId },
-          data: { provedWith: factor },
+          data: { method: 'totp', provedWith: factor, mfaEnabled },
         }),
       ]);
       return factor;
@@ -148,8 +151,8 @@ export class MfaService {
     code: string,
   ): Promise<SecondFactor | null> {
     const totp = await this.mfa.findTotp(manager, tenantId, userId);
-    if (!totp?.confirmed) return null;
     if (isTotpCode(code)) {
+      if (!totp?.confirmed) return null;
       const step = await acceptedStep(totp.secret, code, totp.lastUsedStep);
       return step !== null && (await this.mfa.spendStep(manager, tenantId, userId, step))
         ? 'otp'
@@ -160,8 +163,53 @@ export class MfaService {
       : null;
   }
 
-  /** Whether the user has a confirmed authenticator (in the caller's transaction). */
+  /**
+   * With a second factor set up, in the caller's transaction: MFA on, and new recovery
+   * codes (returned, to show once; they replace any the user had).
+   */
+  async turnOnIn(manager: EntityManager, tenantId: string, userId: string): Promise<string[]> {
+    await this.users.update(manager, tenantId, userId, { mfaEnabled: true });
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => randomSecret());
+    await this.mfa.replaceRecoveryCodes(manager, tenantId, userId, codes.map(sha256Hex));
+    return codes;
+  }
+
+  /**
+   * After a second factor was removed, in the caller's transaction: without any left (no
+   * confirmed authenticator, no passkey) MFA goes off and the recovery codes go. Returns
+   * whether MFA is still on.
+   */
+  async afterFactorRemovedIn(
+    manager: EntityManager,
+    tenantId: string,
+    userId: string,
+  ): Promise<boolean> {
+    if (await this.enabledIn(manager, tenantId, userId)) return true;
+    await this.mfa.deleteAll(manager, tenantId, userId);
+    await this.users.update(manager, tenantId, userId, { mfaEnabled: false });
+    return false;
+  }
+
+  /** Whether the user has a second factor: a confirmed authenticator or a passkey (in the caller's transaction). */
   async enabledIn(manager: EntityManager, tenantId: string, userId: string): Promise<boolean> {
-    return (await this.mfa.findTotp(manager, tenantId, userId))?.confirmed ?? false;
+    return (
+      ((await this.mfa.findTotp(manager, tenantId, userId))?.confirmed ?? false) ||
+      (await this.passkeys.listByUser(manager, tenantId, userId)).length > 0
+    );
+  }
+
+  /** The ways the user can answer an MFA challenge (in the caller's transaction). */
+  async methodsIn(
+    manager: EntityManager,
+    tenantId: string,
+    userId: string,
+  ): Promise<('totp' | 'recovery_code' | 'webauthn')[]> {
+    const totp = (await this.mfa.findTotp(manager, tenantId, userId))?.confirmed ?? false;
+    const passkeys = (await this.passkeys.listByUser(manager, tenantId, userId)).length > 0;
+    return [
+      ...(totp ? (['totp'] as const) : []),
+      'recovery_code',
+      ...(passkeys ? (['webauthn'] as const) : []),
+    ];
   }
 }

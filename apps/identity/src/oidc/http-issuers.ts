@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { commaListSetting } from '@tenantry/runtime';
 
 const HTTP_ISSUERS_EXPECTED =
   'must be a comma-separated list of http:// origins (scheme, host and port only, such as ' +
@@ -26,16 +26,7 @@ export function parseHttpOrigin(entry: string): string | null {
  * `SSO_ALLOW_HTTP_ISSUERS`: the origins of OIDC issuers allowed to use plain http, as a list
  * (empty: none; https is then required of every issuer). For development and tests only.
  */
-export const HttpIssuerOriginsSchema = z
-  .string()
-  .optional()
-  .transform((value) =>
-    (value ?? '')
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter((entry) => entry !== ''),
-  )
-  .refine((entries) => entries.every((entry) => parseHttpOrigin(entry) !== null), {
-    error: HTTP_ISSUERS_EXPECTED,
-  })
-  .transform((entries) => entries.flatMap((entry) => parseHttpOrigin(entry) ?? []));
+export const HttpIssuerOriginsSchema = commaListSetting(
+  (entry) => parseHttpOrigin(entry) !== null,
+  HTTP_ISSUERS_EXPECTED,
+).transform((entries) => entries.flatMap((entry) => parseHttpOrigin(entry) ?? []));

@@ -13,6 +13,7 @@ export const TENANT_TABLES = [
   'scim_groups',
   'recovery_codes',
   'mfa_totp',
+  'passkeys',
   'password_history',
   'refresh_tokens',
   'sessions',
@@ -60,6 +61,12 @@ const EXPORTS: Record<string, { table: string; columns: string; order: string }>
     table: 'mfa_totp',
     columns: `user_id AS "userId", confirmed_at AS "confirmedAt", created_at AS "createdAt"`,
     order: 'user_id',
+  },
+  passkeys: {
+    table: 'passkeys',
+    columns: `id, user_id AS "userId", name, transports, backed_up AS "backedUp",
+      created_at AS "createdAt", last_used_at AS "lastUsedAt"`,
+    order: 'id',
   },
   sessions: {
     table: 'sessions',

@@ -4,6 +4,7 @@ import { strictObject, UuidSchema } from '../common/primitives.js';
 import { text } from '../common/text.js';
 import { SLUG_PATTERN } from '../tenants/tenant.contract.js';
 import { token } from '../common/text.js';
+import { PasskeyAssertionSchema, PasskeyOptionsSchema } from './mfa.contract.js';
 import { PrincipalSchema } from './principal.contract.js';
 
 export const EmailSchema = text({ min: 3, max: 254 }).regex(/^[^\s@]+@[^\s@]+$/, {
@@ -43,7 +44,7 @@ export const MfaChallengeSchema = z.object({
   /** Send it back with the code to POST /v1/auth/mfa/verify; valid for a few minutes, once. */
   challengeToken: z.string(),
   /** `totp`: a code from the authenticator app, or a recovery code. */
-  methods: z.array(z.enum(['totp', 'recovery_code'])),
+  methods: z.array(z.enum(['totp', 'recovery_code', 'webauthn'])),
   /** Set when the tenant requires MFA and the user has none yet: enrol before going on. */
   enrolmentRequired: z.boolean(),
   expiresIn: z.number().int(),
@@ -61,14 +62,34 @@ export const MfaVerifyResultSchema = TokenSetSchema.extend({
   recoveryCodes: z.array(z.string()).optional(),
 });
 
-export const MfaVerifyBodySchema = strictObject({
+/** Exactly one of `code` and `passkey`. */
+function oneSecondFactor(value: { code?: string; passkey?: unknown }, ctx: z.RefinementCtx): void {
+  if (value.code !== undefined && value.passkey !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['passkey'],
+      message: 'give either code or passkey, not both',
+    });
+  else if (value.code === undefined && value.passkey === undefined)
+    ctx.addIssue({ code: 'custom', path: ['code'], message: 'is required (or give passkey)' });
+}
+
+const MfaVerifyFields = {
   challengeToken: text({ min: 1, max: 512 }),
   /** A 6-digit TOTP code, or a recovery code. */
-  code: text({ min: 6, max: 64 }),
-});
+  code: text({ min: 6, max: 64 }).optional(),
+  /** Or a passkey's answer to the options of POST /v1/auth/mfa/passkey-options. */
+  passkey: PasskeyAssertionSchema.optional(),
+};
+export const MfaVerifyBodySchema = strictObject(MfaVerifyFields).superRefine(oneSecondFactor);
 export const MfaVerifyRequestSchema = strictObject({
-  ...MfaVerifyBodySchema.shape,
+  ...MfaVerifyFields,
   client: ClientInfoSchema,
+}).superRefine(oneSecondFactor);
+
+/** During login, when the user has passkeys: ask for the options to answer the challenge with one. */
+export const MfaPasskeyOptionsBodySchema = strictObject({
+  challengeToken: text({ min: 1, max: 512 }),
 });
 
 export const RefreshBodySchema = strictObject({
@@ -115,6 +136,11 @@ export const AcceptedSchema = z.object({ accepted: z.literal(true) });
 export const AuthRpc = {
   login: defineRpc('identity.auth.login', LoginRequestSchema, LoginResultSchema),
   verifyMfa: defineRpc('identity.auth.verify-mfa', MfaVerifyRequestSchema, MfaVerifyResultSchema),
+  passkeyOptions: defineRpc(
+    'identity.auth.passkey-options',
+    strictObject({ ...MfaPasskeyOptionsBodySchema.shape, client: ClientInfoSchema }),
+    PasskeyOptionsSchema,
+  ),
   refresh: defineRpc('identity.auth.refresh', RefreshRequestSchema, TokenSetSchema),
   logout: defineRpc('identity.auth.logout', LogoutRequestSchema, AcceptedSchema),
   /** Tokens; or, where the tenant requires MFA, the challenge that enrols a second factor. */

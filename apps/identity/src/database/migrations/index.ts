@@ -7,6 +7,7 @@ import { AddScimColumnsToUsers1764500000410 } from './1764500000410-add-scim-col
 import { CreateScimGroups1764500000420 } from './1764500000420-create-scim-groups.js';
 import { CreateSsoSetupLinks1764500000500 } from './1764500000500-create-sso-setup-links.js';
 import { CreateTenantProfiles1764600000300 } from './1764600000300-create-tenant-profiles.js';
+import { CreatePasskeys1764700000100 } from './1764700000100-create-passkeys.js';
 
 export const migrations = [
   CreateIdentity1764500000000,
@@ -18,4 +19,5 @@ export const migrations = [
   CreateScimGroups1764500000420,
   CreateSsoSetupLinks1764500000500,
   CreateTenantProfiles1764600000300,
+  CreatePasskeys1764700000100,
 ];
