@@ -404,6 +404,8 @@ describe('authentication at the gateway', () => {
       'POST /v1/auth/mfa/enrol',
       'POST /v1/auth/mfa/passkey-options',
       'POST /v1/auth/mfa/verify',
+      'POST /v1/auth/passkey/login',
+      'POST /v1/auth/passkey/options',
       'POST /v1/auth/password-reset',
       'POST /v1/auth/password-reset/complete',
       'POST /v1/auth/refresh',
@@ -742,7 +744,7 @@ describe('authentication at the gateway', () => {
   });
 
   describe('passkeys', () => {
-    it('adds a passkey over HTTP, answers a login challenge with it, and removes it', async () => {
+    it('adds a passkey over HTTP, answers a login challenge with it, signs in with it alone, and removes it', async () => {
       await invite(tenantA, 'passkey@auth-a.test', ['member']);
       const { token, password } = await acceptInvitation('passkey@auth-a.test');
       const userId = decodeJwt(token).sub!;
@@ -802,6 +804,28 @@ describe('authentication at the gateway', () => {
       });
       const me = await call(gw, 'GET', '/v1/me', { token: signedIn.body.accessToken });
       expect(me.status).toBe(200);
+
+      // The passkey alone signs in too (it verified its user): no password, no challenge.
+      const loginOptions = await call(gw, 'POST', '/v1/auth/passkey/options');
+      expect(loginOptions.status).toBe(200);
+      expect(loginOptions.body).toMatchObject({
+        rpId: PASSKEY_RP_ID,
+        userVerification: 'required',
+      });
+      const passwordless = await call(gw, 'POST', '/v1/auth/passkey/login', {
+        body: { passkey: passkey.authenticate(loginOptions.body) },
+      });
+      expect(passwordless.status).toBe(200);
+      expect(decodeJwt(passwordless.body.accessToken)).toMatchObject({
+        sub: userId,
+        tid: tenantA,
+        amr: ['pop', 'mfa'],
+      });
+      const garbled = await call(gw, 'POST', '/v1/auth/passkey/login', {
+        body: { passkey: { id: passkey.id } },
+      });
+      expect(garbled.status).toBe(400);
+      expect(garbled.body.errors.map((e: { field: string }) => e.field)).toContain('passkey.rawId');
 
       const removed = await call(gw, 'DELETE', `/v1/me/mfa/passkeys/${added.body.id}`, { token });
       expect(removed.status).toBe(200);

@@ -1,6 +1,7 @@
 import { AuthRpc, ErrorCode, MfaRpc, PasskeyRpc, UserRpc } from '@tenantry/contracts';
 import { SoftPasskey } from '@tenantry/testing';
 import { decodeJwt } from 'jose';
+import { AuthSettingsService } from '../src/auth-settings/auth-settings.service.js';
 import { generate } from 'otplib';
 import { challengeOf, client, IdentityHarness } from './identity.harness.js';
 
@@ -322,5 +323,91 @@ describe('passkeys (WebAuthn)', () => {
       2,
     );
     expect(removed.map((e) => e.data?.mfaEnabled)).toEqual([true, false]);
+  });
+
+  it('signs in with a passkey alone when it verified its user, and refuses replays, unverified users, other origins, unknown or removed passkeys; failures lock like passwords', async () => {
+    const tenant = h.addTenant('passwordless');
+    const { userId } = await h.activeUser(
+      tenant.id,
+      'nopass@passwordless.test',
+      'never typed here',
+    );
+    const passkey = new SoftPasskey(ORIGIN);
+    const added = await register(tenant.id, userId, passkey);
+    const options = async () =>
+      (await h.call(AuthRpc.passkeyLoginOptions, {
+        client: client(),
+      })) as unknown as RequestOptions & {
+        userVerification: string;
+      };
+    const refused = async (assertion: ReturnType<SoftPasskey['authenticate']>) =>
+      expect(
+        await h.failure(AuthRpc.passkeyLogin, { passkey: assertion, client: client() }),
+      ).toMatchObject({ code: ErrorCode.Unauthenticated, reason: 'INVALID_CREDENTIALS' });
+
+    const first = await options();
+    expect(first).toMatchObject({ rpId: RP_ID, userVerification: 'required' });
+    expect(first.allowCredentials ?? []).toEqual([]); // the browser offers what it holds
+    const answer = passkey.authenticate(first);
+    const tokens = await h.call(AuthRpc.passkeyLogin, { passkey: answer, client: client() });
+    expect(decodeJwt(tokens.accessToken)).toMatchObject({
+      sub: userId,
+      tid: tenant.id,
+      amr: ['pop', 'mfa'],
+    });
+    await refused(answer); // its challenge was answered already
+    await refused(passkey.authenticate(await options(), { userVerified: false }));
+    await refused(passkey.authenticate(await options(), { origin: 'https://evil.example' }));
+    await refused(new SoftPasskey(ORIGIN).authenticate(await options())); // a passkey never registered
+    await expect(
+      h.call(AuthRpc.passkeyLogin, {
+        passkey: passkey.authenticate(await options()),
+        client: client(),
+      }),
+    ).resolves.toMatchObject({ tokenType: 'Bearer' });
+
+    const byPasskey = await h.auditEvents(
+      (e) =>
+        e.action === 'login.succeeded' &&
+        e.target?.id === userId &&
+        JSON.stringify(e.data?.amr) === '["pop","mfa"]',
+      2,
+    );
+    expect(byPasskey.map((e) => e.actor)).toEqual([
+      { type: 'user', id: userId },
+      { type: 'user', id: userId },
+    ]);
+    const failed = await h.auditEvents(
+      (e) => e.action === 'login.failed' && e.target?.id === userId,
+      2,
+    );
+    expect(failed.map((e) => e.data?.failure)).toEqual(['wrong_passkey', 'wrong_passkey']);
+    const platformFailures = await h.auditEvents(
+      (e) => e.action === 'login.failed' && e.data?.method === 'passkey' && !e.target,
+      2,
+    );
+    expect(platformFailures.map((e) => [e.data?.failure, e.actor.type])).toEqual([
+      ['challenge_invalid', 'system'],
+      ['unknown_passkey', 'system'],
+    ]);
+
+    // Wrong answers count toward the lockout, as wrong passwords do.
+    await h.get(AuthSettingsService).update(tenant.id, { lockoutThreshold: 3 });
+    for (let i = 0; i < 3; i++)
+      await refused(passkey.authenticate(await options(), { userVerified: false }));
+    expect(
+      await h.failure(AuthRpc.passkeyLogin, {
+        passkey: passkey.authenticate(await options()),
+        client: client(),
+      }),
+    ).toMatchObject({ reason: 'ACCOUNT_LOCKED' });
+
+    // A removed passkey signs in no more.
+    await h.call(
+      PasskeyRpc.remove,
+      { tenantId: tenant.id, userId, passkeyId: added.id },
+      `user:${userId}`,
+    );
+    await refused(passkey.authenticate(await options()));
   });
 });

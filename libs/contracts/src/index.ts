@@ -488,6 +488,7 @@ export {
   PasswordResetCompleteBodySchema,
   PasswordResetCompleteRequestSchema,
   MfaPasskeyOptionsBodySchema,
+  PasskeyLoginBodySchema,
   PasswordResetRequestBodySchema,
   PasswordResetRequestSchema,
   RefreshBodySchema,

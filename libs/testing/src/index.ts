@@ -53,6 +53,6 @@ export {
 export {
   SoftPasskey,
   type AssertionJson,
-  type CeremonyPlace,
+  type Ceremony,
   type RegistrationJson,
 } from './passkey-authenticator.js';

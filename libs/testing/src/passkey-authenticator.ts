@@ -25,10 +25,15 @@ export interface AssertionJson {
   clientExtensionResults: Record<string, never>;
 }
 
-/** Where the ceremony runs, as the browser would report it (override to play an attacker's page). */
-export interface CeremonyPlace {
+/**
+ * How a ceremony goes, where it differs from an honest one on the expected page: the origin
+ * and relying party the browser reports (an attacker's page), and whether the authenticator
+ * verified its user (PIN, biometrics; default yes).
+ */
+export interface Ceremony {
   origin?: string;
   rpId?: string;
+  userVerified?: boolean;
 }
 
 /**
@@ -55,7 +60,7 @@ export class SoftPasskey {
   /** Answers PublicKeyCredentialCreationOptionsJSON (the challenge, rp.id, user.id). */
   register(
     options: { challenge: string; rp: { id?: string }; user: { id: string } },
-    place: CeremonyPlace = {},
+    place: Ceremony = {},
   ): RegistrationJson {
     const rpId = place.rpId ?? options.rp.id;
     if (!rpId) throw new Error('SoftPasskey: the options name no rp.id');
@@ -102,17 +107,14 @@ export class SoftPasskey {
   }
 
   /** Answers PublicKeyCredentialRequestOptionsJSON (the challenge, rpId), signing with the key. */
-  authenticate(
-    options: { challenge: string; rpId?: string },
-    place: CeremonyPlace = {},
-  ): AssertionJson {
+  authenticate(options: { challenge: string; rpId?: string }, place: Ceremony = {}): AssertionJson {
     const rpId = place.rpId ?? options.rpId;
     if (!rpId) throw new Error('SoftPasskey: the options name no rpId');
     this.counter++;
     const clientData = this.clientData('webauthn.get', options.challenge, place);
     const authData = Buffer.concat([
       sha256(Buffer.from(rpId)),
-      Buffer.from([0x05]), // user present, user verified
+      Buffer.from([place.userVerified === false ? 0x01 : 0x05]), // user present (and verified)
       uint32(this.counter),
     ]);
     const signature = createSign('SHA256')
@@ -133,7 +135,7 @@ export class SoftPasskey {
     };
   }
 
-  private clientData(type: string, challenge: string, place: CeremonyPlace): Buffer {
+  private clientData(type: string, challenge: string, place: Ceremony): Buffer {
     return Buffer.from(
       JSON.stringify({ type, challenge, origin: place.origin ?? this.origin, crossOrigin: false }),
     );

@@ -11,6 +11,7 @@ import {
   MfaChallengeSchema,
   MfaPasskeyOptionsBodySchema,
   MfaVerifyBodySchema,
+  PasskeyLoginBodySchema,
   PasskeyOptionsSchema,
   PasswordResetCompleteBodySchema,
   PasswordResetRequestBodySchema,
@@ -93,6 +94,47 @@ export class AuthController {
   ) {
     const result = await this.rpc.request(AuthRpc.login, { ...body, client: clientInfo(request) });
     return this.deliver(result, reply, wantsCookie(request));
+  }
+
+  @Post('passkey/options')
+  @HttpCode(200)
+  @Public()
+  @ApiOperation({
+    summary: 'Sign in with a passkey alone: options for navigator.credentials.get()',
+    description:
+      'The browser offers the passkeys it holds for this site; the authenticator verifies its user (PIN, biometrics). Send the credential (`toJSON()`) to POST /v1/auth/passkey/login within 5 minutes.',
+  })
+  @ApiContract({ status: 200, response: PasskeyOptionsSchema, problems: [429] })
+  passkeyLoginOptions(@Req() request: FastifyRequest) {
+    return this.rpc.request(AuthRpc.passkeyLoginOptions, { client: clientInfo(request) });
+  }
+
+  @Post('passkey/login')
+  @HttpCode(200)
+  @Public()
+  @ApiOperation({
+    summary: 'Sign in with a passkey alone',
+    description:
+      'A passkey that verified its user is two factors on its own (`amr` pop, mfa): tokens, never an MFA challenge.',
+  })
+  @ApiHeader(COOKIE_HEADER)
+  @ApiContract({
+    status: 200,
+    body: PasskeyLoginBodySchema,
+    response: TokenResponseSchema,
+    problems: [401, 403, 429],
+  })
+  async passkeyLogin(
+    @Body(new ZodPipe(PasskeyLoginBodySchema, 'body'))
+    body: z.output<typeof PasskeyLoginBodySchema>,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const tokens = await this.rpc.request(AuthRpc.passkeyLogin, {
+      ...body,
+      client: clientInfo(request),
+    });
+    return this.deliver(tokens, reply, wantsCookie(request));
   }
 
   @Post('mfa/verify')

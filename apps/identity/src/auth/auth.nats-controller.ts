@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { AuthRpc, MfaChallengeEnrolRpc, type RpcPayload } from '@tenantry/contracts';
 import { RpcHandler } from '@tenantry/messaging';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { LoginService } from './login.service.js';
 import { PasswordLinkService } from './password-link.service.js';
 import { RefreshService } from './refresh.service.js';
@@ -21,6 +22,16 @@ export class AuthNatsController {
   @RpcHandler(AuthRpc.verifyMfa)
   verifyMfa(request: RpcPayload<typeof AuthRpc.verifyMfa>) {
     return this.login.verifyMfa(request);
+  }
+
+  @RpcHandler(AuthRpc.passkeyLoginOptions)
+  passkeyLoginOptions(request: RpcPayload<typeof AuthRpc.passkeyLoginOptions>) {
+    return this.login.passkeyLoginOptions(request.client);
+  }
+
+  @RpcHandler(AuthRpc.passkeyLogin)
+  passkeyLogin(request: RpcPayload<typeof AuthRpc.passkeyLogin>) {
+    return this.login.passkeyLogin(request.passkey as AuthenticationResponseJSON, request.client);
   }
 
   @RpcHandler(AuthRpc.passkeyOptions)

@@ -28,6 +28,7 @@ import {
   accountSubject,
   PasswordAttempts,
   unknownEmailSubject,
+  type AttemptSubject,
   type PerIpLimit,
 } from '../passwords/password-attempts.js';
 import type { LockoutRules } from '../passwords/lockout.js';
@@ -303,26 +304,7 @@ export class LoginService {
       throw AuthErrors.invalidCredentials();
     }
     // After the password check, so a wrong password still gets the one usual answer.
-    const barred = await this.gate.refusal(tenantId);
-    if (barred) {
-      await this.attempts.uncount(subject);
-      await this.audit.record([
-        this.loginAudit(account, 'login.refused', request.client, {
-          reason:
-            barred.reason === AuthErrorReason.TenantSuspended
-              ? 'tenant_suspended'
-              : 'tenant_unavailable',
-        }),
-      ]);
-      throw barred;
-    }
-    if (settings.ssoRequired) {
-      await this.attempts.uncount(subject);
-      await this.audit.record([
-        this.loginAudit(account, 'login.refused', request.client, { reason: 'sso_required' }),
-      ]);
-      throw AuthErrors.ssoRequired();
-    }
+    await this.refuseBarred(account, subject, request.client);
     if (passwordExpired(user.passwordChangedAt, settings.passwordMaxAgeDays)) {
       await this.attempts.uncount(subject);
       await this.audit.record([
@@ -336,6 +318,101 @@ export class LoginService {
     }
     await this.attempts.succeeded(subject);
     return this.signIn(account, ['pwd'], authTime, request.client);
+  }
+
+  /**
+   * After a right first factor: refused (the attempt taken back, audited as login.refused)
+   * while the tenant is barred (suspended, being deleted) or requires SSO.
+   */
+  private async refuseBarred(
+    account: Account,
+    subject: AttemptSubject,
+    client: ClientInfo,
+  ): Promise<void> {
+    const barred = await this.gate.refusal(account.tenantId);
+    const refusal = barred
+      ? {
+          error: barred,
+          reason:
+            barred.reason === AuthErrorReason.TenantSuspended
+              ? 'tenant_suspended'
+              : 'tenant_unavailable',
+        }
+      : account.settings.ssoRequired
+        ? { error: AuthErrors.ssoRequired(), reason: 'sso_required' }
+        : null;
+    if (!refusal) return;
+    await this.attempts.uncount(subject);
+    await this.audit.record([
+      this.loginAudit(account, 'login.refused', client, { reason: refusal.reason }),
+    ]);
+    throw refusal.error;
+  }
+
+  /** Options to sign in with a passkey alone (PasskeyService.loginOptions); throttled per IP. */
+  async passkeyLoginOptions(client: ClientInfo) {
+    await this.throttle.perIp('login', client.ip, this.loginsPerIp);
+    return this.passkeys.loginOptions();
+  }
+
+  /**
+   * Signs in with a passkey alone: an answer to `passkeyLoginOptions` from a passkey that
+   * verified its user (PIN, biometrics), which is two factors on its own (`amr` pop and mfa).
+   * An unknown passkey, a wrong answer and a user not active get the one INVALID_CREDENTIALS;
+   * attempts count toward the account's lockout and per IP like passwords; barred tenants
+   * and tenants that require SSO refuse; every outcome is audited.
+   */
+  async passkeyLogin(assertion: AuthenticationResponseJSON, client: ClientInfo): Promise<TokenSet> {
+    const found = await this.passkeys.findForLogin(assertion);
+    if ('refused' in found) {
+      await this.throttle.perIp('login', client.ip, this.loginsPerIp);
+      await this.audit.record([
+        auditEvent(
+          {
+            tenantId: PLATFORM_TENANT_ID,
+            category: 'auth',
+            action: 'login.failed',
+            outcome: 'failure',
+            data: { failure: found.refused, method: 'passkey', ...clientData(client) },
+          },
+          SYSTEM_ACTOR,
+        ),
+      ]);
+      throw AuthErrors.invalidCredentials();
+    }
+    const { tenantId, passkey, challenge } = found;
+    const account = await this.tx.run(tenantId, (manager) =>
+      this.account(manager, tenantId, passkey.userId),
+    );
+    if (!account) throw AuthErrors.invalidCredentials();
+    const subject = accountSubject(tenantId, account.user.id);
+    let attempt: number;
+    try {
+      attempt = await this.attempts.begin(subject, account.settings, this.perIp({ client }));
+    } catch (error) {
+      if (isLocked(error))
+        await this.audit.record([
+          this.loginAudit(account, 'login.failed', client, {
+            failure: 'account_locked',
+            method: 'passkey',
+          }),
+        ]);
+      throw error;
+    }
+    const right = await this.passkeys.verifyLogin(tenantId, passkey, challenge, assertion);
+    if (!right || account.user.status !== 'active') {
+      await this.attempts.failed(subject, attempt, account.settings);
+      await this.audit.record([
+        this.loginAudit(account, 'login.failed', client, {
+          failure: !right ? 'wrong_passkey' : `user_${account.user.status}`,
+          method: 'passkey',
+        }),
+      ]);
+      throw AuthErrors.invalidCredentials();
+    }
+    await this.refuseBarred(account, subject, client);
+    await this.attempts.succeeded(subject);
+    return this.signIn(account, ['pop', 'mfa'], new Date(), client);
   }
 
   /** Several accounts, no tenant: TENANT_REQUIRED only if the password is right for one of them. */
@@ -429,7 +506,7 @@ export class LoginService {
   }
 
   /** The request's count against its IP's login limit, taken with the account's attempt (one round trip). */
-  private perIp(request: LoginRequest): PerIpLimit {
+  private perIp(request: { client: ClientInfo }): PerIpLimit {
     return this.throttle.perIpLimit('login', request.client.ip, this.loginsPerIp);
   }
 

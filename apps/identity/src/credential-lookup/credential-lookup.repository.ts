@@ -18,7 +18,8 @@ export type CredentialKind =
   | 'user_token'
   | 'sso_connection'
   | 'scim_token'
-  | 'setup_link';
+  | 'setup_link'
+  | 'passkey';
 
 const TENANTS_OF: PreparedStatement = {
   name: 'credential-lookup.tenants-of',

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthSettingsModule } from '../auth-settings/auth-settings.module.js';
+import { CredentialLookupModule } from '../credential-lookup/credential-lookup.module.js';
 import { PasswordModule } from '../passwords/password.module.js';
 import { UserModule } from '../users/user.module.js';
 import { RecoveryCodeEntity, TotpEntity } from './mfa.entity.js';
@@ -16,6 +17,7 @@ import { PasskeyService } from './passkey.service.js';
   imports: [
     TypeOrmModule.forFeature([TotpEntity, RecoveryCodeEntity]),
     AuthSettingsModule,
+    CredentialLookupModule,
     PasswordModule,
     UserModule,
   ],

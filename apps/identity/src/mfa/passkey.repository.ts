@@ -111,17 +111,31 @@ export class PasskeyRepository {
     return count === 1;
   }
 
-  /** Removes one of the user's passkeys; false when there is no such passkey. */
+  /** The passkey with this credential id in the tenant, with its user; null when there is none. */
+  async findByCredential(
+    manager: EntityManager,
+    tenantId: string,
+    credentialId: string,
+  ): Promise<(StoredPasskey & { userId: string }) | null> {
+    const rows: (PasskeyRow & { user_id: string })[] = await manager.query(
+      `SELECT ${COLUMNS}, user_id FROM passkeys WHERE tenant_id = $1 AND credential_id = $2`,
+      [tenantId, credentialId],
+    );
+    return rows[0] ? { ...fromRow(rows[0]), userId: rows[0].user_id } : null;
+  }
+
+  /** Removes one of the user's passkeys; its credential id, or null when there is no such passkey. */
   async remove(
     manager: EntityManager,
     tenantId: string,
     userId: string,
     passkeyId: string,
-  ): Promise<boolean> {
-    const [, count]: [unknown[], number] = await manager.query(
-      `DELETE FROM passkeys WHERE tenant_id = $1 AND user_id = $2 AND id = $3`,
+  ): Promise<string | null> {
+    const [rows]: [{ credential_id: string }[], number] = await manager.query(
+      `DELETE FROM passkeys WHERE tenant_id = $1 AND user_id = $2 AND id = $3
+       RETURNING credential_id`,
       [tenantId, userId, passkeyId],
     );
-    return count === 1;
+    return rows[0]?.credential_id ?? null;
   }
 }

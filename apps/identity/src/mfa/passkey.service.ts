@@ -14,6 +14,7 @@ import { addToOutbox, Outbox, TenantTransactions } from '@tenantry/persistence';
 import type { EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import { auditEvent } from '../core/audit.js';
+import { CredentialLookupRepository } from '../credential-lookup/credential-lookup.repository.js';
 import { InjectIdentitySettings, type IdentitySettings } from '../identity.settings.js';
 import { UserErrors } from '../users/user.errors.js';
 import { UserRepository } from '../users/user.repository.js';
@@ -50,6 +51,7 @@ export class PasskeyService {
     @Inject(MfaService) private readonly factors: MfaService,
     @Inject(UserRepository) private readonly users: UserRepository,
     @Inject(PasskeyChallenges) private readonly challenges: PasskeyChallenges,
+    @Inject(CredentialLookupRepository) private readonly lookup: CredentialLookupRepository,
     @Inject(TenantTransactions) private readonly tx: TenantTransactions,
     @Inject(Outbox) private readonly outbox: Outbox,
     @InjectIdentitySettings() private readonly settings: IdentitySettings,
@@ -117,6 +119,7 @@ export class PasskeyService {
         name: name ?? 'Passkey',
       });
       if (!passkey) throw MfaErrors.passkeyExists();
+      await this.lookup.add(manager, 'passkey', passkey.credentialId, tenantId);
       // The user's first second factor turns MFA on, with recovery codes.
       const recoveryCodes = user.mfaEnabled
         ? undefined
@@ -159,8 +162,9 @@ export class PasskeyService {
     await this.tx.run(tenantId, async (manager) => {
       const user = await this.users.findById(manager, tenantId, userId, true);
       if (!user) throw UserErrors.notFound(userId);
-      if (!(await this.passkeys.remove(manager, tenantId, userId, passkeyId)))
-        throw MfaErrors.passkeyNotFound(passkeyId);
+      const credentialId = await this.passkeys.remove(manager, tenantId, userId, passkeyId);
+      if (!credentialId) throw MfaErrors.passkeyNotFound(passkeyId);
+      await this.lookup.remove(manager, 'passkey', [credentialId], tenantId);
       const mfaEnabled = await this.factors.afterFactorRemovedIn(manager, tenantId, userId);
       await addToOutbox(manager, [
         auditEvent({
@@ -215,7 +219,74 @@ export class PasskeyService {
     const passkey = (await this.passkeys.listByUser(manager, tenantId, userId)).find(
       (p) => p.credentialId === assertion.id,
     );
-    if (!passkey) return false;
+    return passkey
+      ? this.check(manager, tenantId, passkey, expectedChallenge, assertion, false)
+      : false;
+  }
+
+  /**
+   * Options for `navigator.credentials.get()` that sign in with a passkey alone (the browser
+   * offers the passkeys it has for this relying party); the authenticator must verify its
+   * user (PIN, biometrics). Good for 5 minutes, one answer.
+   */
+  async loginOptions(): Promise<PasskeyOptions> {
+    const options = await generateAuthenticationOptions({
+      rpID: this.settings.webAuthn.rpId,
+      userVerification: 'required',
+      timeout: PASSKEY_CEREMONY_SECONDS * 1000,
+    });
+    await this.challenges.putLogin(options.challenge);
+    return options as PublicKeyCredentialRequestOptionsJSON & PasskeyOptions;
+  }
+
+  /**
+   * The passkey a sign-in answer names and the tenant it is in (credential_lookup, then the
+   * tenant's passkeys). Refused as `challenge_invalid` when the answer's challenge was not
+   * handed out by `loginOptions` or was answered already (taken here), `unknown_passkey` when
+   * no tenant (or several) has the passkey.
+   */
+  async findForLogin(
+    assertion: AuthenticationResponseJSON,
+  ): Promise<
+    | { tenantId: string; passkey: StoredPasskey & { userId: string }; challenge: string }
+    | { refused: 'challenge_invalid' | 'unknown_passkey' }
+  > {
+    const challenge = challengeOf(assertion);
+    if (!challenge || !(await this.challenges.takeLogin(challenge)))
+      return { refused: 'challenge_invalid' };
+    const [tenantId, ...others] = await this.lookup.tenantsOf('passkey', assertion.id);
+    if (!tenantId || others.length) return { refused: 'unknown_passkey' };
+    const passkey = await this.tx.run(tenantId, (manager) =>
+      this.passkeys.findByCredential(manager, tenantId, assertion.id),
+    );
+    return passkey ? { tenantId, passkey, challenge } : { refused: 'unknown_passkey' };
+  }
+
+  /** Whether a sign-in answer (of `findForLogin`) is the passkey's, its user verified; records the use. */
+  verifyLogin(
+    tenantId: string,
+    passkey: StoredPasskey,
+    challenge: string,
+    assertion: AuthenticationResponseJSON,
+  ): Promise<boolean> {
+    return this.tx.run(tenantId, (manager) =>
+      this.check(manager, tenantId, passkey, challenge, assertion, true),
+    );
+  }
+
+  /**
+   * Whether `assertion` is `passkey`'s answer to `expectedChallenge` on one of the origins and
+   * for the relying party, its signature valid and its counter moved on (a cloned
+   * authenticator's is not), the user verified when `requireUserVerification`; records the use.
+   */
+  private async check(
+    manager: EntityManager,
+    tenantId: string,
+    passkey: StoredPasskey,
+    expectedChallenge: string,
+    assertion: AuthenticationResponseJSON,
+    requireUserVerification: boolean,
+  ): Promise<boolean> {
     const { rpId, origins } = this.settings.webAuthn;
     try {
       const { verified, authenticationInfo } = await verifyAuthenticationResponse({
@@ -229,7 +300,7 @@ export class PasskeyService {
           counter: passkey.counter,
           transports: passkey.transports,
         },
-        requireUserVerification: false,
+        requireUserVerification,
       });
       return (
         verified &&
@@ -242,7 +313,7 @@ export class PasskeyService {
         ))
       );
     } catch {
-      return false; // a bad signature, origin, challenge or counter: a wrong answer
+      return false; // a bad signature, origin, challenge, counter or user verification: a wrong answer
     }
   }
 
@@ -255,4 +326,16 @@ export class PasskeyService {
 /** The user's id as WebAuthn's user handle: its 16 bytes, the same for every passkey. */
 function uuidBytes(uuid: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(uuid.replace(/-/g, ''), 'hex'));
+}
+
+/** The challenge an answer's client data carries (base64url), or null when it is unreadable. */
+function challengeOf(assertion: AuthenticationResponseJSON): string | null {
+  try {
+    const clientData = JSON.parse(
+      Buffer.from(assertion.response.clientDataJSON, 'base64url').toString('utf8'),
+    ) as { challenge?: unknown };
+    return typeof clientData.challenge === 'string' ? clientData.challenge : null;
+  } catch {
+    return null;
+  }
 }

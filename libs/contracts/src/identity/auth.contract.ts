@@ -92,6 +92,9 @@ export const MfaPasskeyOptionsBodySchema = strictObject({
   challengeToken: text({ min: 1, max: 512 }),
 });
 
+/** A sign-in with a passkey alone: its answer to the options of POST /v1/auth/passkey/options. */
+export const PasskeyLoginBodySchema = strictObject({ passkey: PasskeyAssertionSchema });
+
 export const RefreshBodySchema = strictObject({
   /** Omit when the refresh token travels in the HttpOnly cookie. */
   refreshToken: text({ min: 1, max: 512 }).optional(),
@@ -136,6 +139,16 @@ export const AcceptedSchema = z.object({ accepted: z.literal(true) });
 export const AuthRpc = {
   login: defineRpc('identity.auth.login', LoginRequestSchema, LoginResultSchema),
   verifyMfa: defineRpc('identity.auth.verify-mfa', MfaVerifyRequestSchema, MfaVerifyResultSchema),
+  passkeyLoginOptions: defineRpc(
+    'identity.auth.passkey-login-options',
+    strictObject({ client: ClientInfoSchema }),
+    PasskeyOptionsSchema,
+  ),
+  passkeyLogin: defineRpc(
+    'identity.auth.passkey-login',
+    strictObject({ ...PasskeyLoginBodySchema.shape, client: ClientInfoSchema }),
+    TokenSetSchema,
+  ),
   passkeyOptions: defineRpc(
     'identity.auth.passkey-options',
     strictObject({ ...MfaPasskeyOptionsBodySchema.shape, client: ClientInfoSchema }),

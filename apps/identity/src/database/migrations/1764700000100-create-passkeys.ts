@@ -2,9 +2,10 @@ import { enableTenantRls } from '@tenantry/persistence';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Passkeys (WebAuthn credentials) as a second factor: the credential's id and public key
- * (COSE), its signature counter and transports. Nothing here is a secret: the private key
- * never leaves the authenticator.
+ * Passkeys (WebAuthn credentials), a second factor or a sign-in of their own: the
+ * credential's id and public key (COSE), its signature counter and transports. Nothing here
+ * is a secret: the private key never leaves the authenticator. The credential id goes into
+ * credential_lookup (kind 'passkey'), so a sign-in with the passkey alone finds its tenant.
  */
 export class CreatePasskeys1764700000100 implements MigrationInterface {
   name = 'CreatePasskeys1764700000100';
@@ -29,9 +30,26 @@ export class CreatePasskeys1764700000100 implements MigrationInterface {
     );
     await runner.query(`CREATE INDEX passkeys_user ON passkeys (tenant_id, user_id)`);
     await enableTenantRls(runner, 'passkeys');
+    await runner.query(
+      `ALTER TABLE credential_lookup DROP CONSTRAINT credential_lookup_kind_check`,
+    );
+    await runner.query(`
+      ALTER TABLE credential_lookup ADD CONSTRAINT credential_lookup_kind_check CHECK (kind IN (
+        'email', 'api_key', 'refresh_token', 'user_token',
+        'sso_connection', 'scim_token', 'setup_link', 'passkey'
+      ))`);
   }
 
   async down(runner: QueryRunner): Promise<void> {
+    await runner.query(`DELETE FROM credential_lookup WHERE kind = 'passkey'`);
+    await runner.query(
+      `ALTER TABLE credential_lookup DROP CONSTRAINT credential_lookup_kind_check`,
+    );
+    await runner.query(`
+      ALTER TABLE credential_lookup ADD CONSTRAINT credential_lookup_kind_check CHECK (kind IN (
+        'email', 'api_key', 'refresh_token', 'user_token',
+        'sso_connection', 'scim_token', 'setup_link'
+      ))`);
     await runner.query(`DROP TABLE passkeys`);
   }
 }
