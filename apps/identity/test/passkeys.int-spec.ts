@@ -410,4 +410,26 @@ describe('passkeys (WebAuthn)', () => {
     );
     await refused(passkey.authenticate(await options()));
   });
+
+  it('throttles passkey options per IP, apart from the sign-in attempts of that IP', async () => {
+    const tenant = h.addTenant('passkey-throttle');
+    const { userId } = await h.activeUser(tenant.id, 'busy@throttle.test', 'busy users password');
+    const passkey = new SoftPasskey(ORIGIN);
+    await register(tenant.id, userId, passkey);
+    const ip = client();
+    const options = () => h.call(AuthRpc.passkeyLoginOptions, { client: ip });
+    let last = await options();
+    for (let i = 1; i < 30; i++) last = await options();
+    expect(await h.failure(AuthRpc.passkeyLoginOptions, { client: ip })).toMatchObject({
+      code: ErrorCode.RateLimited,
+      reason: 'AUTH_RATE_LIMITED',
+    });
+    // The IP's sign-ins are still its own: the last options still sign in.
+    await expect(
+      h.call(AuthRpc.passkeyLogin, {
+        passkey: passkey.authenticate(last as unknown as RequestOptions),
+        client: ip,
+      }),
+    ).resolves.toMatchObject({ tokenType: 'Bearer' });
+  });
 });

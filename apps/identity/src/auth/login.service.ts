@@ -45,6 +45,12 @@ import { RequestThrottle } from './request-throttle.js';
 import { TenantGate } from './tenant-gate.js';
 
 type LoginRequest = z.output<typeof LoginRequestSchema>;
+
+/**
+ * The per-IP bucket of passkey options (as many a minute as logins): apart from the logins'
+ * own, so that asking for options does not spend an IP's sign-in attempts.
+ */
+const PASSKEY_OPTIONS = 'passkey-options';
 type MfaVerifyRequest = z.output<typeof MfaVerifyRequestSchema>;
 
 /** The token set of a sign-in; with the recovery codes when it completed a required enrolment. */
@@ -167,7 +173,7 @@ export class LoginService {
 
   /** During a challenge of a user with passkeys: the options to answer it with one (verifyMfa). */
   async passkeyOptions(challengeToken: string, client: ClientInfo) {
-    await this.throttle.perIp('login', client.ip, this.loginsPerIp);
+    await this.throttle.perIp(PASSKEY_OPTIONS, client.ip, this.loginsPerIp);
     const challenge = await this.challenges.find(challengeToken);
     if (!challenge) throw AuthErrors.mfaChallengeInvalid();
     if (challenge.enrolmentRequired) throw MfaErrors.noPasskeys();
@@ -351,7 +357,7 @@ export class LoginService {
 
   /** Options to sign in with a passkey alone (PasskeyService.loginOptions); throttled per IP. */
   async passkeyLoginOptions(client: ClientInfo) {
-    await this.throttle.perIp('login', client.ip, this.loginsPerIp);
+    await this.throttle.perIp(PASSKEY_OPTIONS, client.ip, this.loginsPerIp);
     return this.passkeys.loginOptions();
   }
 
