@@ -402,6 +402,8 @@ describe('authentication at the gateway', () => {
       'POST /v1/auth/invitations/accept',
       'POST /v1/auth/login',
       'POST /v1/auth/mfa/enrol',
+      'POST /v1/auth/mfa/passkey-enrol',
+      'POST /v1/auth/mfa/passkey-enrol/options',
       'POST /v1/auth/mfa/passkey-options',
       'POST /v1/auth/mfa/verify',
       'POST /v1/auth/passkey/login',
@@ -858,6 +860,48 @@ describe('authentication at the gateway', () => {
         },
         { timeoutMs: 15_000, intervalMs: 250 },
       );
+    });
+  });
+
+  describe('passkeys where the tenant requires MFA', () => {
+    it('lets a new user enrol a passkey in the challenge that accepting the invitation answers, and gives tokens and recovery codes', async () => {
+      const tenant = await createActiveTenant(gw, operatorToken, {
+        name: 'auth-passkeys',
+        slug: 'auth-passkeys',
+        plan: 'enterprise',
+      });
+      const settings = await call(gw, 'PATCH', `/v1/tenants/${tenant.id}/auth-settings`, {
+        token: operatorToken,
+        body: { mfaRequired: true },
+      });
+      expect(settings.status).toBe(200);
+      await invite(tenant.id, 'new@auth-passkeys.test', ['member']);
+      const mail = await waitFor('the invitation', async () =>
+        smtp.mails.find((m) => m.to === 'new@auth-passkeys.test'),
+      );
+      const accepted = await call(gw, 'POST', '/v1/auth/invitations/accept', {
+        body: { token: tokenInMail(mail.text), password: `Correct-Horse-${randomUUID()}` },
+      });
+      expect(accepted.status).toBe(200);
+      expect(accepted.body).toMatchObject({
+        mfaRequired: true,
+        enrolmentRequired: true,
+        methods: ['totp', 'webauthn'],
+      });
+      const { challengeToken } = accepted.body;
+      const options = await call(gw, 'POST', '/v1/auth/mfa/passkey-enrol/options', {
+        body: { challengeToken },
+      });
+      expect(options.status).toBe(200);
+      const passkey = new SoftPasskey(PASSKEY_ORIGIN);
+      const enrolled = await call(gw, 'POST', '/v1/auth/mfa/passkey-enrol', {
+        body: { challengeToken, name: 'Phone', credential: passkey.register(options.body) },
+      });
+      expect(enrolled.status).toBe(200);
+      expect(decodeJwt(enrolled.body.accessToken).amr).toEqual(['pwd', 'pop']);
+      expect(enrolled.body.recoveryCodes).toHaveLength(10);
+      const me = await call(gw, 'GET', '/v1/me/mfa/passkeys', { token: enrolled.body.accessToken });
+      expect(me.body.passkeys).toEqual([expect.objectContaining({ name: 'Phone' })]);
     });
   });
 

@@ -167,7 +167,7 @@ describe('multi-factor authentication', () => {
     await h.get(AuthSettingsService).update(tenant.id, { mfaRequired: true });
 
     const challenge = challengeOf(await login('plain@required.test', 'plain users password'));
-    expect(challenge).toMatchObject({ enrolmentRequired: true, methods: ['totp'] });
+    expect(challenge).toMatchObject({ enrolmentRequired: true, methods: ['totp', 'webauthn'] });
     expect(
       await h.failure(AuthRpc.verifyMfa, {
         challengeToken: challenge.challengeToken,

@@ -432,4 +432,50 @@ describe('passkeys (WebAuthn)', () => {
       }),
     ).resolves.toMatchObject({ tokenType: 'Bearer' });
   });
+
+  it('enrols a passkey during the challenge of a tenant that requires MFA, and completes the sign-in with it', async () => {
+    const tenant = h.addTenant('passkey-required');
+    const email = 'first@required-passkey.test';
+    const password = 'first users password';
+    const { userId } = await h.activeUser(tenant.id, email, password);
+    await h.get(AuthSettingsService).update(tenant.id, { mfaRequired: true });
+    const passkey = new SoftPasskey(ORIGIN);
+
+    const challenge = challengeOf(await login(email, password));
+    expect(challenge).toMatchObject({ enrolmentRequired: true, methods: ['totp', 'webauthn'] });
+    const options = (await h.call(AuthRpc.passkeyEnrolOptions, {
+      challengeToken: challenge.challengeToken,
+      client: client(),
+    })) as unknown as CreationOptions;
+    expect(options).toMatchObject({ rp: { id: RP_ID }, user: { name: email } });
+    const signedIn = await h.call(AuthRpc.enrolPasskey, {
+      challengeToken: challenge.challengeToken,
+      name: 'Phone',
+      credential: passkey.register(options),
+      client: client(),
+    });
+    expect(decodeJwt(signedIn.accessToken)).toMatchObject({ sub: userId, amr: ['pwd', 'pop'] });
+    expect(signedIn.recoveryCodes).toHaveLength(10);
+    // The challenge is spent; the next sign-in is answered with the passkey.
+    expect(
+      await h.failure(AuthRpc.passkeyEnrolOptions, {
+        challengeToken: challenge.challengeToken,
+        client: client(),
+      }),
+    ).toMatchObject({ reason: 'MFA_CHALLENGE_INVALID' });
+    const next = challengeOf(await login(email, password));
+    expect(next).toMatchObject({
+      enrolmentRequired: false,
+      methods: ['recovery_code', 'webauthn'],
+    });
+    expect(
+      await h.failure(AuthRpc.passkeyEnrolOptions, {
+        challengeToken: next.challengeToken,
+        client: client(),
+      }),
+    ).toMatchObject({ code: ErrorCode.Conflict, reason: 'MFA_ALREADY_ENABLED' });
+    await expect(signInWith(email, password, passkey)).resolves.toMatchObject({
+      tokenType: 'Bearer',
+    });
+  });
 });

@@ -487,6 +487,7 @@ export {
   PasswordInputSchema,
   PasswordResetCompleteBodySchema,
   PasswordResetCompleteRequestSchema,
+  MfaPasskeyEnrolBodySchema,
   MfaPasskeyOptionsBodySchema,
   PasskeyLoginBodySchema,
   PasswordResetRequestBodySchema,

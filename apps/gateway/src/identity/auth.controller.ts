@@ -9,6 +9,7 @@ import {
   LoginBodySchema,
   MfaChallengeEnrolRpc,
   MfaChallengeSchema,
+  MfaPasskeyEnrolBodySchema,
   MfaPasskeyOptionsBodySchema,
   MfaVerifyBodySchema,
   PasskeyLoginBodySchema,
@@ -182,6 +183,56 @@ export class AuthController {
     @Req() request: FastifyRequest,
   ) {
     return this.rpc.request(AuthRpc.passkeyOptions, { ...body, client: clientInfo(request) });
+  }
+
+  @Post('mfa/passkey-enrol/options')
+  @HttpCode(200)
+  @Public()
+  @ApiOperation({
+    summary: 'Enrol a passkey during a challenge (the tenant requires MFA and the user has none)',
+    description:
+      'Options for navigator.credentials.create(); send the credential (`toJSON()`) with the challenge token to POST /v1/auth/mfa/passkey-enrol.',
+  })
+  @ApiContract({
+    status: 200,
+    body: MfaPasskeyOptionsBodySchema,
+    response: PasskeyOptionsSchema,
+    problems: [401, 409, 429],
+  })
+  passkeyEnrolOptions(
+    @Body(new ZodPipe(MfaPasskeyOptionsBodySchema, 'body'))
+    body: z.output<typeof MfaPasskeyOptionsBodySchema>,
+    @Req() request: FastifyRequest,
+  ) {
+    return this.rpc.request(AuthRpc.passkeyEnrolOptions, { ...body, client: clientInfo(request) });
+  }
+
+  @Post('mfa/passkey-enrol')
+  @HttpCode(200)
+  @Public()
+  @ApiOperation({
+    summary: 'Complete a challenge that requires enrolment with a new passkey',
+    description:
+      'MFA is then on: the answer holds the tokens and the recovery codes, shown this once.',
+  })
+  @ApiHeader(COOKIE_HEADER)
+  @ApiContract({
+    status: 200,
+    body: MfaPasskeyEnrolBodySchema,
+    response: TokenResponseSchema.extend({ recoveryCodes: z.array(z.string()).optional() }),
+    problems: [401, 409, 429],
+  })
+  async enrolPasskey(
+    @Body(new ZodPipe(MfaPasskeyEnrolBodySchema, 'body'))
+    body: z.output<typeof MfaPasskeyEnrolBodySchema>,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const tokens = await this.rpc.request(AuthRpc.enrolPasskey, {
+      ...body,
+      client: clientInfo(request),
+    });
+    return this.deliver(tokens, reply, wantsCookie(request));
   }
 
   @Post('mfa/enrol')

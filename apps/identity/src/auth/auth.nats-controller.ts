@@ -34,6 +34,16 @@ export class AuthNatsController {
     return this.login.passkeyLogin(request.passkey as AuthenticationResponseJSON, request.client);
   }
 
+  @RpcHandler(AuthRpc.passkeyEnrolOptions)
+  passkeyEnrolOptions(request: RpcPayload<typeof AuthRpc.passkeyEnrolOptions>) {
+    return this.login.passkeyEnrolOptions(request.challengeToken, request.client);
+  }
+
+  @RpcHandler(AuthRpc.enrolPasskey)
+  enrolPasskey(request: RpcPayload<typeof AuthRpc.enrolPasskey>) {
+    return this.login.enrolPasskey(request);
+  }
+
   @RpcHandler(AuthRpc.passkeyOptions)
   passkeyOptions(request: RpcPayload<typeof AuthRpc.passkeyOptions>) {
     return this.login.passkeyOptions(request.challengeToken, request.client);

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import {
   AppError,
+  AuthRpc,
   DEFAULT_AUTH_SETTINGS,
   PLATFORM_TENANT_ID,
   type AuthSettings,
@@ -182,10 +183,58 @@ export class LoginService {
 
   /** During a challenge that requires enrolment: a new authenticator to set up (confirmed by verifyMfa). */
   async enrolWithChallenge(challengeToken: string): Promise<TotpEnrolment> {
+    const challenge = await this.enrolmentChallenge(challengeToken);
+    return this.mfa.enrol(challenge.tenantId, challenge.userId);
+  }
+
+  /** During a challenge that requires enrolment: options to register a passkey (enrolPasskey). */
+  async passkeyEnrolOptions(challengeToken: string, client: ClientInfo) {
+    await this.throttle.perIp(PASSKEY_OPTIONS, client.ip, this.loginsPerIp);
+    const challenge = await this.enrolmentChallenge(challengeToken);
+    return this.passkeys.registrationOptions(challenge.tenantId, challenge.userId);
+  }
+
+  /**
+   * Completes a challenge that requires enrolment with a new passkey (the answer to
+   * `passkeyEnrolOptions`): MFA on, recovery codes (returned, once), tokens with `amr` pwd
+   * and pop. Audited (mfa.enrolled, mfa.verified with login.succeeded).
+   */
+  async enrolPasskey(request: z.output<typeof AuthRpc.enrolPasskey.request>): Promise<SignedIn> {
+    await this.throttle.perIp('login', request.client.ip, this.loginsPerIp);
+    const challenge = await this.enrolmentChallenge(request.challengeToken);
+    const { tenantId, userId } = challenge;
+    const account = await this.tx.run(tenantId, (manager) =>
+      this.account(manager, tenantId, userId),
+    );
+    if (!account || account.user.status !== 'active') {
+      await this.challenges.consume(request.challengeToken);
+      throw AuthErrors.mfaChallengeInvalid();
+    }
+    if (account.user.mfaEnabled) throw MfaErrors.alreadyEnabled(); // enrolled meanwhile
+    const added = await this.passkeys.add(
+      tenantId,
+      userId,
+      request.name,
+      request.credential as RegistrationResponseJSON,
+    );
+    if (!(await this.challenges.consume(request.challengeToken)))
+      throw AuthErrors.mfaChallengeInvalid();
+    const tokens = await this.signIn(
+      account,
+      ['pwd', 'pop'],
+      new Date(challenge.authTime),
+      request.client,
+      'mfa.verified',
+    );
+    return added.recoveryCodes ? { ...tokens, recoveryCodes: added.recoveryCodes } : tokens;
+  }
+
+  /** The challenge, if it requires enrolment: MFA_CHALLENGE_INVALID without it, MFA_ALREADY_ENABLED when it does not. */
+  private async enrolmentChallenge(challengeToken: string) {
     const challenge = await this.challenges.find(challengeToken);
     if (!challenge) throw AuthErrors.mfaChallengeInvalid();
     if (!challenge.enrolmentRequired) throw MfaErrors.alreadyEnabled();
-    return this.mfa.enrol(challenge.tenantId, challenge.userId);
+    return challenge;
   }
 
   /**
@@ -228,7 +277,7 @@ export class LoginService {
   async challenge(account: Account, authTime: Date): Promise<LoginResult> {
     const enrolmentRequired = !account.user.mfaEnabled;
     const methods = enrolmentRequired
-      ? (['totp'] as const)
+      ? (['totp', 'webauthn'] as const)
       : await this.tx.run(account.tenantId, (manager) =>
           this.mfa.methodsIn(manager, account.tenantId, account.user.id),
         );

@@ -4,7 +4,11 @@ import { strictObject, UuidSchema } from '../common/primitives.js';
 import { text } from '../common/text.js';
 import { SLUG_PATTERN } from '../tenants/tenant.contract.js';
 import { token } from '../common/text.js';
-import { PasskeyAssertionSchema, PasskeyOptionsSchema } from './mfa.contract.js';
+import {
+  AddPasskeyBodySchema,
+  PasskeyAssertionSchema,
+  PasskeyOptionsSchema,
+} from './mfa.contract.js';
 import { PrincipalSchema } from './principal.contract.js';
 
 export const EmailSchema = text({ min: 3, max: 254 }).regex(/^[^\s@]+@[^\s@]+$/, {
@@ -43,7 +47,11 @@ export const MfaChallengeSchema = z.object({
   mfaRequired: z.literal(true),
   /** Send it back with the code to POST /v1/auth/mfa/verify; valid for a few minutes, once. */
   challengeToken: z.string(),
-  /** `totp`: a code from the authenticator app, or a recovery code. */
+  /**
+   * How to answer it: `totp` (a code from the authenticator app), `recovery_code`, `webauthn`
+   * (a passkey: POST /v1/auth/mfa/passkey-options). With `enrolmentRequired`, what may be
+   * enrolled: `totp` (POST /v1/auth/mfa/enrol) or `webauthn` (POST /v1/auth/mfa/passkey-enrol/options).
+   */
   methods: z.array(z.enum(['totp', 'recovery_code', 'webauthn'])),
   /** Set when the tenant requires MFA and the user has none yet: enrol before going on. */
   enrolmentRequired: z.boolean(),
@@ -90,6 +98,12 @@ export const MfaVerifyRequestSchema = strictObject({
 /** During login, when the user has passkeys: ask for the options to answer the challenge with one. */
 export const MfaPasskeyOptionsBodySchema = strictObject({
   challengeToken: text({ min: 1, max: 512 }),
+});
+
+/** During a challenge that requires enrolment: a new passkey (answering POST /v1/auth/mfa/passkey-enrol/options). */
+export const MfaPasskeyEnrolBodySchema = strictObject({
+  challengeToken: text({ min: 1, max: 512 }),
+  ...AddPasskeyBodySchema.shape,
 });
 
 /** A sign-in with a passkey alone: its answer to the options of POST /v1/auth/passkey/options. */
@@ -148,6 +162,16 @@ export const AuthRpc = {
     'identity.auth.passkey-login',
     strictObject({ ...PasskeyLoginBodySchema.shape, client: ClientInfoSchema }),
     TokenSetSchema,
+  ),
+  passkeyEnrolOptions: defineRpc(
+    'identity.auth.passkey-enrol-options',
+    strictObject({ ...MfaPasskeyOptionsBodySchema.shape, client: ClientInfoSchema }),
+    PasskeyOptionsSchema,
+  ),
+  enrolPasskey: defineRpc(
+    'identity.auth.enrol-passkey',
+    strictObject({ ...MfaPasskeyEnrolBodySchema.shape, client: ClientInfoSchema }),
+    MfaVerifyResultSchema,
   ),
   passkeyOptions: defineRpc(
     'identity.auth.passkey-options',
