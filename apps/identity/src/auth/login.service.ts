@@ -46,13 +46,13 @@ import { RequestThrottle } from './request-throttle.js';
 import { TenantGate } from './tenant-gate.js';
 
 type LoginRequest = z.output<typeof LoginRequestSchema>;
+type MfaVerifyRequest = z.output<typeof MfaVerifyRequestSchema>;
 
 /**
  * The per-IP bucket of passkey options (as many a minute as logins): apart from the logins'
  * own, so that asking for options does not spend an IP's sign-in attempts.
  */
 const PASSKEY_OPTIONS = 'passkey-options';
-type MfaVerifyRequest = z.output<typeof MfaVerifyRequestSchema>;
 
 /** The token set of a sign-in; with the recovery codes when it completed a required enrolment. */
 export type SignedIn = TokenSet & { recoveryCodes?: string[] };
