@@ -478,4 +478,41 @@ describe('passkeys (WebAuthn)', () => {
       tokenType: 'Bearer',
     });
   });
+
+  it('refuses a passkey sign-in while the tenant is suspended or requires SSO, as it refuses passwords', async () => {
+    const tenant = h.addTenant('passkey-barred');
+    const { userId } = await h.activeUser(tenant.id, 'kept@barred.test', 'kept users password');
+    const passkey = new SoftPasskey(ORIGIN);
+    await register(tenant.id, userId, passkey);
+    // The refusal a sign-in gets (or 'signed in'), once the tenant's new state reached identity
+    // (tenant events come over NATS).
+    const refusal = async (reason: string) => {
+      for (let i = 0; i < 50; i++) {
+        const options = await h.call(AuthRpc.passkeyLoginOptions, { client: client() });
+        const outcome = await h
+          .call(AuthRpc.passkeyLogin, {
+            passkey: passkey.authenticate(options as unknown as RequestOptions),
+            client: client(),
+          })
+          .then(
+            () => ({ code: 'signed in', reason: 'signed in' }),
+            (error: { code: string; reason?: string }) => error,
+          );
+        if (outcome.reason === reason) return outcome;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`no ${reason} within 5 s`);
+    };
+
+    await h.setTenantStatus(tenant.id, 'suspended', 'unpaid');
+    expect(await refusal('TENANT_SUSPENDED')).toMatchObject({ code: ErrorCode.Forbidden });
+    await h.setTenantStatus(tenant.id, 'active');
+    await refusal('signed in');
+    await h.get(AuthSettingsService).update(tenant.id, { ssoRequired: true });
+    expect(await refusal('AUTH_SSO_REQUIRED')).toMatchObject({ code: ErrorCode.Forbidden });
+    for (const reason of ['tenant_suspended', 'sso_required'])
+      await h.auditEvents(
+        (e) => e.action === 'login.refused' && e.target?.id === userId && e.data?.reason === reason,
+      );
+  });
 });
