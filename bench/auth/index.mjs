@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import pg from 'pg';
 import { freePort, REPO_ROOT, ServiceProcess } from '@tenantry/launcher';
-import { createActiveTenant, Platform } from '@tenantry/testing';
+import { createActiveTenant, Platform, SoftPasskey } from '@tenantry/testing';
 import {
   affinityOf,
   ALL_CPUS,
@@ -27,6 +27,7 @@ import {
   profileSegment,
   ratio,
   SERVER_CPU,
+  opLoad,
   signIn,
   table,
   serviceProfiling,
@@ -283,6 +284,58 @@ export default async function run() {
       }
     }
     await stopFloor();
+
+    // (4) sign-ins with a passkey alone (no argon2): options, the authenticator's answer, the
+    // sign-in; one passkey per worker, as one authenticator signs in once at a time. Last, as
+    // the operator then has passkeys (and MFA on: its password logins would be challenges).
+    log('\n(4) passkey sign-ins');
+    const passkeys = [];
+    for (let i = 0; i < LOGIN_CONCURRENCY; i++) {
+      const passkey = new SoftPasskey('http://127.0.0.1:3000'); // identity's default origin
+      const options = await post(
+        gateway.url,
+        '/v1/me/mfa/passkeys/options',
+        bearer,
+        undefined,
+        200,
+      );
+      await post(gateway.url, '/v1/me/mfa/passkeys', bearer, {
+        name: `bench ${i}`,
+        credential: passkey.register(options),
+      });
+      passkeys.push(passkey);
+    }
+    const passkeyLogin = async () => {
+      const passkey = passkeys.pop();
+      try {
+        const options = await post(gateway.url, '/v1/auth/passkey/options', {}, undefined, 200);
+        const reply = await fetch(`${gateway.url}/v1/auth/passkey/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ passkey: passkey.authenticate(options) }),
+        });
+        await reply.arrayBuffer();
+        return reply.status === 200;
+      } finally {
+        passkeys.push(passkey);
+      }
+    };
+    const pm = cpu.start();
+    const passkeyRow = await opLoad({
+      op: passkeyLogin,
+      concurrency: LOGIN_CONCURRENCY,
+      warmupOps: 50,
+    });
+    const passkeyCpu = pm.sample();
+    push({
+      id: 'http.passkey-login',
+      variant: 'http.passkey-login',
+      what: `POST /v1/auth/passkey/options then /v1/auth/passkey/login (ES256 software passkey, user verified), ${LOGIN_CONCURRENCY} in flight`,
+      kind: 'measured',
+      ...passkeyRow,
+      cpuPercent: passkeyCpu.percent,
+      cpuMsPerLogin: cpuMsPerOpFromSeconds(passkeyCpu.cpuSeconds, passkeyRow.ok + 50),
+    });
     const argon2 = inFlight.map((concurrency) => {
       const of = rows.filter((r) => r.variant === `argon2.verify@${concurrency}`);
       return { concurrency, perSec: of.reduce((a, r) => a + r.perSec, 0) / of.length };
@@ -342,6 +395,8 @@ export default async function run() {
     // the least a login of this shape costs here, against raw argon2; and the platform's logins against it
     loginFloor_vs_argon2Verify: ratio(rps('login.floor'), byId['argon2.verify']?.perSec),
     logins_vs_loginFloor: ratio(rps('http.login'), rps('login.floor')),
+    // sign-ins with a passkey alone (two requests each, no argon2) against password logins
+    passkeyLogins_vs_logins: ratio(rps('http.passkey-login'), rps('http.login')),
   };
 
   process.stderr.write('\n');
@@ -385,14 +440,14 @@ export default async function run() {
   };
 }
 
-async function post(gatewayUrl, path, headers, body) {
+async function post(gatewayUrl, path, headers, body, expected = 201) {
   const response = await fetch(`${gatewayUrl}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const json = await response.json();
-  if (response.status !== 201)
+  if (response.status !== expected)
     throw new Error(`POST ${path} answered ${response.status}: ${JSON.stringify(json)}`);
   return json;
 }
