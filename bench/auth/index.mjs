@@ -29,6 +29,7 @@ import {
   SERVER_CPU,
   opLoad,
   signIn,
+  stopChild,
   table,
   serviceProfiling,
 } from '../lib/common.mjs';
@@ -489,12 +490,7 @@ async function startLoginFloor(platform, account) {
       child.once('message', () => resolve(child));
     });
   const stop = async () => {
-    for (const child of children.reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
+    for (const child of children.reverse()) await stopChild(child);
     children.length = 0;
     await admin.query(`DROP DATABASE IF EXISTS ${prefix} WITH (FORCE)`);
     await admin.end();

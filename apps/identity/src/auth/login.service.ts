@@ -338,16 +338,7 @@ export class LoginService {
   private async passwordStep(account: Account, request: LoginRequest): Promise<LoginResult> {
     const { tenantId, user, settings } = account;
     const subject = accountSubject(tenantId, user.id);
-    let attempt: number;
-    try {
-      attempt = await this.attempts.begin(subject, settings, this.perIp(request));
-    } catch (error) {
-      if (isLocked(error))
-        await this.audit.record([
-          this.loginAudit(account, 'login.failed', request.client, { failure: 'account_locked' }),
-        ]);
-      throw error;
-    }
+    const attempt = await this.beginAttempt(account, subject, request.client);
     const authTime = new Date();
     const right = await this.check(user, request.password);
     if (!right || user.status !== 'active') {
@@ -373,6 +364,54 @@ export class LoginService {
     }
     await this.attempts.succeeded(subject);
     return this.signIn(account, ['pwd'], authTime, request.client);
+  }
+
+  /**
+   * Counts the attempt toward the account's lockout and the client's IP (PasswordAttempts.begin);
+   * a locked account's attempt is audited as login.failed (with `extra`) and refused.
+   */
+  private async beginAttempt(
+    account: Account,
+    subject: AttemptSubject,
+    client: ClientInfo,
+    extra: Record<string, unknown> = {},
+  ): Promise<number> {
+    try {
+      return await this.attempts.begin(subject, account.settings, this.perIp({ client }));
+    } catch (error) {
+      if (isLocked(error))
+        await this.audit.record([
+          this.loginAudit(account, 'login.failed', client, { failure: 'account_locked', ...extra }),
+        ]);
+      throw error;
+    }
+  }
+
+  /** A passkey sign-in that finds no passkey (or a spent challenge): counted per IP, audited, refused. */
+  private async refuseNoPasskey(client: ClientInfo, failure: string): Promise<never> {
+    await this.throttle.perIp('login', client.ip, this.loginsPerIp);
+    await this.recordNoAccount(PLATFORM_TENANT_ID, client, { failure, method: 'passkey' });
+    throw AuthErrors.invalidCredentials();
+  }
+
+  /** A failed sign-in that names no account (an unknown email or passkey): audited with the system as actor. */
+  private async recordNoAccount(
+    tenantId: string,
+    client: ClientInfo,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    await this.audit.record([
+      auditEvent(
+        {
+          tenantId,
+          category: 'auth',
+          action: 'login.failed',
+          outcome: 'failure',
+          data: { ...data, ...clientData(client) },
+        },
+        SYSTEM_ACTOR,
+      ),
+    ]);
   }
 
   /**
@@ -419,41 +458,18 @@ export class LoginService {
    */
   async passkeyLogin(assertion: AuthenticationResponseJSON, client: ClientInfo): Promise<TokenSet> {
     const found = await this.passkeys.findForLogin(assertion);
-    if ('refused' in found) {
-      await this.throttle.perIp('login', client.ip, this.loginsPerIp);
-      await this.audit.record([
-        auditEvent(
-          {
-            tenantId: PLATFORM_TENANT_ID,
-            category: 'auth',
-            action: 'login.failed',
-            outcome: 'failure',
-            data: { failure: found.refused, method: 'passkey', ...clientData(client) },
-          },
-          SYSTEM_ACTOR,
-        ),
-      ]);
-      throw AuthErrors.invalidCredentials();
-    }
-    const { tenantId, passkey, challenge } = found;
-    const account = await this.tx.run(tenantId, (manager) =>
-      this.account(manager, tenantId, passkey.userId),
-    );
-    if (!account) throw AuthErrors.invalidCredentials();
+    if ('refused' in found) return this.refuseNoPasskey(client, found.refused);
+    const { tenantId, challenge } = found;
+    // The passkey and its user's account, in one transaction.
+    const known = await this.tx.run(tenantId, async (manager) => {
+      const passkey = await this.passkeys.findIn(manager, tenantId, assertion.id);
+      const account = passkey && (await this.account(manager, tenantId, passkey.userId));
+      return passkey && account && { passkey, account };
+    });
+    if (!known) return this.refuseNoPasskey(client, 'unknown_passkey');
+    const { passkey, account } = known;
     const subject = accountSubject(tenantId, account.user.id);
-    let attempt: number;
-    try {
-      attempt = await this.attempts.begin(subject, account.settings, this.perIp({ client }));
-    } catch (error) {
-      if (isLocked(error))
-        await this.audit.record([
-          this.loginAudit(account, 'login.failed', client, {
-            failure: 'account_locked',
-            method: 'passkey',
-          }),
-        ]);
-      throw error;
-    }
+    const attempt = await this.beginAttempt(account, subject, client, { method: 'passkey' });
     const right = await this.passkeys.verifyLogin(tenantId, passkey, challenge, assertion);
     if (!right || account.user.status !== 'active') {
       await this.attempts.failed(subject, attempt, account.settings);
@@ -514,23 +530,11 @@ export class LoginService {
     const attempt = await this.attempts.begin(subject, rules, this.perIp(request));
     await this.hasher.verifyNothing(request.password);
     await this.attempts.failed(subject, attempt, rules);
-    await this.audit.record([
-      auditEvent(
-        {
-          tenantId,
-          category: 'auth',
-          action: 'login.failed',
-          outcome: 'failure',
-          data: {
-            failure: 'unknown_account',
-            emailSha256: sha256Hex(email),
-            ...(request.tenant ? { tenant: request.tenant } : {}),
-            ...clientData(request.client),
-          },
-        },
-        SYSTEM_ACTOR,
-      ),
-    ]);
+    await this.recordNoAccount(tenantId, request.client, {
+      failure: 'unknown_account',
+      emailSha256: sha256Hex(email),
+      ...(request.tenant ? { tenant: request.tenant } : {}),
+    });
     throw AuthErrors.invalidCredentials();
   }
 

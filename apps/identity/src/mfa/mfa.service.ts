@@ -192,10 +192,7 @@ export class MfaService {
 
   /** Whether the user has a second factor: a confirmed authenticator or a passkey (in the caller's transaction). */
   async enabledIn(manager: EntityManager, tenantId: string, userId: string): Promise<boolean> {
-    return (
-      ((await this.mfa.findTotp(manager, tenantId, userId))?.confirmed ?? false) ||
-      (await this.passkeys.listByUser(manager, tenantId, userId)).length > 0
-    );
+    return (await this.methodsIn(manager, tenantId, userId)).some((m) => m !== 'recovery_code');
   }
 
   /** The ways the user can answer an MFA challenge (in the caller's transaction). */

@@ -216,10 +216,8 @@ export class PasskeyService {
   ): Promise<boolean> {
     const expectedChallenge = await this.challenges.takeSignIn(challengeToken);
     if (!expectedChallenge) return false;
-    const passkey = (await this.passkeys.listByUser(manager, tenantId, userId)).find(
-      (p) => p.credentialId === assertion.id,
-    );
-    return passkey
+    const passkey = await this.passkeys.findByCredential(manager, tenantId, assertion.id);
+    return passkey?.userId === userId
       ? this.check(manager, tenantId, passkey, expectedChallenge, assertion, false)
       : false;
   }
@@ -240,26 +238,27 @@ export class PasskeyService {
   }
 
   /**
-   * The passkey a sign-in answer names and the tenant it is in (credential_lookup, then the
-   * tenant's passkeys). Refused as `challenge_invalid` when the answer's challenge was not
-   * handed out by `loginOptions` or was answered already (taken here), `unknown_passkey` when
-   * no tenant (or several) has the passkey.
+   * The tenant a sign-in answer's passkey is in (credential_lookup), with the answer's
+   * challenge. Refused as `challenge_invalid` when the challenge was not handed out by
+   * `loginOptions` or was answered already (taken here), `unknown_passkey` when no tenant (or
+   * several) has the passkey.
    */
   async findForLogin(
     assertion: AuthenticationResponseJSON,
   ): Promise<
-    | { tenantId: string; passkey: StoredPasskey & { userId: string }; challenge: string }
-    | { refused: 'challenge_invalid' | 'unknown_passkey' }
+    { tenantId: string; challenge: string } | { refused: 'challenge_invalid' | 'unknown_passkey' }
   > {
     const challenge = challengeOf(assertion);
     if (!challenge || !(await this.challenges.takeLogin(challenge)))
       return { refused: 'challenge_invalid' };
     const [tenantId, ...others] = await this.lookup.tenantsOf('passkey', assertion.id);
     if (!tenantId || others.length) return { refused: 'unknown_passkey' };
-    const passkey = await this.tx.run(tenantId, (manager) =>
-      this.passkeys.findByCredential(manager, tenantId, assertion.id),
-    );
-    return passkey ? { tenantId, passkey, challenge } : { refused: 'unknown_passkey' };
+    return { tenantId, challenge };
+  }
+
+  /** The tenant's passkey with this credential id, with its user (in the caller's transaction). */
+  findIn(manager: EntityManager, tenantId: string, credentialId: string) {
+    return this.passkeys.findByCredential(manager, tenantId, credentialId);
   }
 
   /** Whether a sign-in answer (of `findForLogin`) is the passkey's, its user verified; records the use. */
@@ -315,11 +314,6 @@ export class PasskeyService {
     } catch {
       return false; // a bad signature, origin, challenge, counter or user verification: a wrong answer
     }
-  }
-
-  /** Whether the user has a passkey (in the caller's transaction). */
-  async hasAny(manager: EntityManager, tenantId: string, userId: string): Promise<boolean> {
-    return (await this.passkeys.listByUser(manager, tenantId, userId)).length > 0;
   }
 }
 
