@@ -140,6 +140,9 @@ export class TenantsHarness {
       logger: ['error', 'warn'],
       abortOnError: false,
     });
+    // The loop's first pass runs at start: let it end, so that it never takes the work of a
+    // test's own pass (CI once saw it configure a tenant a test's runOnce was to configure).
+    await waitFor('the maintenance loop’s first pass', async () => harness.maintenance.passes > 0);
     return harness;
   }
 
