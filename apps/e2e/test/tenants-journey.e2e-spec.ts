@@ -599,10 +599,18 @@ describe('tenants journey: template → provisioning → first admin → quotas 
       { timeoutMs: 5_000, intervalMs: 50 },
     );
     expect(old.body.reason).toBe('AUTH_SESSION_REVOKED');
-    const again = await call('POST', '/v1/auth/login', {
-      token: '',
-      body: { email: adminEmail, password: adminPassword, tenant: slug },
-    });
+    // (once identity has heard of the reactivation: it follows tenant events on its own)
+    const again = await waitFor(
+      'sign-in to be accepted again',
+      async () => {
+        const reply = await call('POST', '/v1/auth/login', {
+          token: '',
+          body: { email: adminEmail, password: adminPassword, tenant: slug },
+        });
+        return reply.body?.reason !== 'TENANT_SUSPENDED' ? reply : undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 100 },
+    );
     expectStatus(again, 200, 'login after reactivation');
     adminToken = again.body.accessToken;
     expectStatus(
